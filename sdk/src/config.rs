@@ -1,0 +1,224 @@
+//! Building a [`Client`]: credentials, base URL, timeouts and user agent.
+//!
+//! The generated `Client::new` has no authentication and fixed 15 s
+//! timeouts; [`Client::builder`] is the way in.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::redirect::Policy;
+
+use crate::{Client, Credentials};
+
+/// Cloudflare's API, used unless [`ClientBuilder::base_url`] or
+/// `CLOUDFLARE_BASE_URL` says otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+/// The environment variable [`Client::from_env`] reads the base URL from.
+pub const BASE_URL_VAR: &str = "CLOUDFLARE_BASE_URL";
+/// Total time allowed for one request, from connecting to the last body byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to open the connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// `cloudflare-secondary-dns/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Why a client could not be configured. No variant carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No credentials were found in the environment.
+    #[error(
+        "no Cloudflare credentials: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and \
+         CLOUDFLARE_API_KEY, or CLOUDFLARE_API_USER_SERVICE_KEY"
+    )]
+    MissingCredentials,
+    /// Only half of the email/API key pair was set.
+    #[error("CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY go together, but {missing} is not set")]
+    IncompleteApiKey {
+        /// The variable that is missing.
+        missing: &'static str,
+    },
+    /// An environment variable is set but is not valid UTF-8.
+    #[error("the environment variable {name} is not valid UTF-8")]
+    EnvVarNotUnicode {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A credential holds characters that cannot be sent in an HTTP header.
+    #[error("the {what} contains characters that cannot be sent in an HTTP header")]
+    InvalidCredential {
+        /// Which credential (never its value).
+        what: &'static str,
+    },
+    /// The base URL could not be used.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL, with any password removed.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The user agent cannot be sent in an HTTP header.
+    #[error("the user agent contains characters that cannot be sent in an HTTP header")]
+    InvalidUserAgent,
+    /// The HTTP client could not be built (for example, TLS could not start).
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// Configures a [`Client`]; made by [`Client::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Credentials,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Client {
+    /// Starts configuring a client that authenticates with `credentials`.
+    pub fn builder(credentials: Credentials) -> ClientBuilder {
+        ClientBuilder {
+            credentials,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+
+    /// A client configured from the environment: credentials as
+    /// [`Credentials::from_env`], the base URL from `CLOUDFLARE_BASE_URL`
+    /// (default [`DEFAULT_BASE_URL`]), everything else default.
+    pub fn from_env() -> Result<Client, ConfigError> {
+        let mut builder = Client::builder(Credentials::from_env()?);
+        match std::env::var(BASE_URL_VAR) {
+            Ok(url) if !url.is_empty() => builder = builder.base_url(url),
+            Ok(_) | Err(std::env::VarError::NotPresent) => {}
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(ConfigError::EnvVarNotUnicode { name: BASE_URL_VAR });
+            }
+        }
+        builder.build()
+    }
+}
+
+impl ClientBuilder {
+    /// The API root, e.g. `https://api.cloudflare.com/client/v4`. Plain
+    /// `http://` is accepted only for loopback hosts (local test servers), so
+    /// credentials never cross a network in clear text.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Total time allowed for one request (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to open a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `cloudflare-secondary-dns/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the setting that cannot be used.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let base_url = checked_base_url(&self.base_url)?;
+        let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| ConfigError::InvalidUserAgent)?;
+        let http = reqwest::Client::builder()
+            .default_headers(self.credentials.headers()?)
+            .user_agent(user_agent)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            // The API does not redirect; following one would carry the
+            // X-Auth-* headers (which reqwest does not strip) to another host.
+            .redirect(Policy::none())
+            .build()
+            .map_err(ConfigError::HttpClient)?;
+        Ok(Client::new_with_client(&base_url, http))
+    }
+}
+
+/// Checks the base URL and returns it without a trailing slash (the
+/// generated code appends `/accounts/...`).
+fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
+    let invalid = |url: String, reason| ConfigError::InvalidBaseUrl { url, reason };
+    let url = Url::parse(raw).map_err(|_| invalid(raw.to_owned(), "not an absolute URL"))?;
+    let shown = {
+        let mut shown = url.clone();
+        let _ = shown.set_password(None);
+        shown.to_string()
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(shown, "credentials in the URL are not allowed; use Credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(shown, "a query or fragment is not allowed"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err(invalid(shown, "plain http is allowed only for loopback hosts; use https")),
+        _ => return Err(invalid(shown, "the scheme must be https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        let ok = |raw: &str| checked_base_url(raw).unwrap();
+        assert_eq!(ok("https://api.cloudflare.com/client/v4/"), "https://api.cloudflare.com/client/v4");
+        assert_eq!(ok("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(ok("http://127.3.4.5:1/v4"), "http://127.3.4.5:1/v4");
+        assert_eq!(ok("http://[::1]:8080/"), "http://[::1]:8080");
+        assert_eq!(ok("http://localhost:9"), "http://localhost:9");
+
+        let reason = |raw: &str| match checked_base_url(raw).unwrap_err() {
+            ConfigError::InvalidBaseUrl { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason("http://api.cloudflare.com/client/v4").contains("loopback"));
+        assert!(reason("http://10.0.0.1").contains("loopback"));
+        assert!(reason("http://localhost.evil.example").contains("loopback"));
+        assert!(reason("ftp://127.0.0.1").contains("scheme"));
+        assert!(reason("api.cloudflare.com").contains("absolute"));
+        assert!(reason("").contains("absolute"));
+        assert!(reason("https://h/v4?x=1").contains("query"));
+    }
+
+    #[test]
+    fn a_password_in_the_base_url_is_refused_and_not_echoed() {
+        let err = checked_base_url("https://user:hunter2@api.cloudflare.com").unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("credentials in the URL"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// Generated from openapi/ by `cargo xtask generate`; never edited by hand.
+// Lints are relaxed here only: the code is progenitor's, not ours.
+#[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]
+mod generated;
+
+pub mod const_bool;
+mod config;
+mod credentials;
+mod error;
+mod hooks;
+
+pub use config::{
+    BASE_URL_VAR, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
+};
+pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
+pub use error::{ApiError, ErrorExt, ErrorReport};
+pub use generated::*;
