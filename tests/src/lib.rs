@@ -1,0 +1,103 @@
+//! Shared test support: the spec's examples as fixtures, a local stand-in of
+//! the API on 127.0.0.1, and a stable JSON record of the requests it received.
+//!
+//! Used by the integration tests in `tests/tests/` and by the examples.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The spec fragment, the single source of truth for fixtures too.
+pub const SPEC_YAML: &str = include_str!("../../openapi/secondary-dns.yaml");
+
+/// The Update Peer path, with the identifier rules of the spec.
+pub const UPDATE_PEER_PATH: &str = "^/accounts/[0-9a-f]{32}/secondary_dns/peers/[0-9a-f]{32}$";
+
+/// The seed's example identifiers.
+pub const EXAMPLE_ACCOUNT_ID: &str = "01a7362d577a6c3019a474fd6f485823";
+/// The peer id of the seed's example response.
+pub const EXAMPLE_PEER_ID: &str = "23ff594956f20c2a721606e94745a8aa";
+
+static SPEC: LazyLock<Value> = LazyLock::new(|| {
+    serde_yaml_ng::from_str(SPEC_YAML).expect("openapi/secondary-dns.yaml is valid YAML")
+});
+
+/// The spec as JSON.
+pub fn spec() -> &'static Value {
+    &SPEC
+}
+
+fn update_peer_operation() -> &'static Value {
+    &SPEC["paths"]["/accounts/{account_id}/secondary_dns/peers/{peer_id}"]["put"]
+}
+
+/// The request body example of Update Peer (the seed's `curl -d`).
+pub fn update_peer_request_example() -> &'static Value {
+    let example = &update_peer_operation()["requestBody"]["content"]["application/json"]["example"];
+    assert!(example.is_object(), "the spec lost the Update Peer request example");
+    example
+}
+
+/// The 200 response example of Update Peer (the seed's response).
+pub fn update_peer_response_example() -> &'static Value {
+    let example = &update_peer_operation()["responses"]["200"]["content"]["application/json"]["example"];
+    assert!(example.is_object(), "the spec lost the Update Peer response example");
+    example
+}
+
+/// The example of the failure envelope (Cloudflare's "No route for the URI").
+pub fn failure_example() -> &'static Value {
+    let example = &SPEC["components"]["schemas"]["ApiResponseCommonFailure"]["example"];
+    assert!(example.is_object(), "the spec lost the failure envelope example");
+    example
+}
+
+/// A local stand-in of the API: answers Update Peer with the seed's example
+/// response, and anything else with Cloudflare's 404 envelope.
+pub async fn start_stand_in() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path_regex(UPDATE_PEER_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(update_peer_response_example()))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(404).set_body_json(failure_example()))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Every request `server` received, as stable JSON: method, path, query,
+/// headers (sorted; `host` dropped because it holds the random port) and
+/// the JSON body.
+pub async fn recorded_requests(server: &MockServer) -> Vec<Value> {
+    let requests = server.received_requests().await.expect("request recording is on");
+    requests
+        .iter()
+        .map(|request| {
+            let headers: BTreeMap<&str, &str> = request
+                .headers
+                .iter()
+                .filter(|(name, _)| *name != "host")
+                .map(|(name, value)| (name.as_str(), value.to_str().expect("ASCII header")))
+                .collect();
+            let body = if request.body.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&request.body).expect("the request body is JSON")
+            };
+            json!({
+                "method": request.method.as_str(),
+                "path": request.url.path(),
+                "query": request.url.query(),
+                "headers": headers,
+                "body": body,
+            })
+        })
+        .collect()
+}
