@@ -21,7 +21,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to open the connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// `cloudflare-secondary-dns/<version>`.
-pub const DEFAULT_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_USER_AGENT: &str =
+    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// Why a client could not be configured. No variant carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +167,10 @@ fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
         shown.to_string()
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(shown, "credentials in the URL are not allowed; use Credentials"));
+        return Err(invalid(
+            shown,
+            "credentials in the URL are not allowed; use Credentials",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid(shown, "a query or fragment is not allowed"));
@@ -174,7 +178,12 @@ fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(invalid(shown, "plain http is allowed only for loopback hosts; use https")),
+        "http" => {
+            return Err(invalid(
+                shown,
+                "plain http is allowed only for loopback hosts; use https",
+            ));
+        }
         _ => return Err(invalid(shown, "the scheme must be https")),
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -182,7 +191,11 @@ fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
 
 fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or_default();
-    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         Ok(ip) => ip.is_loopback(),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
@@ -195,7 +208,10 @@ mod tests {
     #[test]
     fn base_urls() {
         let ok = |raw: &str| checked_base_url(raw).unwrap();
-        assert_eq!(ok("https://api.cloudflare.com/client/v4/"), "https://api.cloudflare.com/client/v4");
+        assert_eq!(
+            ok("https://api.cloudflare.com/client/v4/"),
+            "https://api.cloudflare.com/client/v4"
+        );
         assert_eq!(ok("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(ok("http://127.3.4.5:1/v4"), "http://127.3.4.5:1/v4");
         assert_eq!(ok("http://[::1]:8080/"), "http://[::1]:8080");

@@ -62,10 +62,20 @@ mod tests {
 
     #[test]
     fn accepts_only_its_constant() {
-        assert_eq!(serde_json::from_str::<ConstTrue>("true").unwrap(), ConstBool);
-        assert_eq!(serde_json::from_str::<ConstFalse>("false").unwrap(), ConstBool);
+        assert_eq!(
+            serde_json::from_str::<ConstTrue>("true").unwrap(),
+            ConstBool
+        );
+        assert_eq!(
+            serde_json::from_str::<ConstFalse>("false").unwrap(),
+            ConstBool
+        );
         let err = serde_json::from_str::<ConstTrue>("false").unwrap_err();
-        assert!(err.to_string().starts_with("invalid value: boolean `false`, expected `true`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid value: boolean `false`, expected `true`"),
+            "{err}"
+        );
         assert!(serde_json::from_str::<ConstFalse>("true").is_err());
         assert!(serde_json::from_str::<ConstTrue>("\"true\"").is_err());
         assert!(serde_json::from_str::<ConstTrue>("null").is_err());
@@ -73,9 +83,15 @@ mod tests {
 
     #[test]
     fn serializes_as_its_constant() {
-        assert_eq!(serde_json::to_string(&ConstTrue::default()).unwrap(), "true");
-        assert_eq!(serde_json::to_string(&ConstFalse::default()).unwrap(), "false");
+        assert_eq!(
+            serde_json::to_string(&ConstTrue::default()).unwrap(),
+            "true"
+        );
+        assert_eq!(
+            serde_json::to_string(&ConstFalse::default()).unwrap(),
+            "false"
+        );
         assert!(bool::from(ConstTrue::default()));
-        assert!(!ConstFalse::VALUE);
+        const { assert!(!ConstFalse::VALUE) };
     }
 }

@@ -89,7 +89,9 @@ impl Credentials {
         match (lookup(EMAIL_VAR)?, lookup(API_KEY_VAR)?) {
             (Some(email), Some(key)) => return Ok(Self::api_key(email, key)),
             (Some(_), None) => {
-                return Err(ConfigError::IncompleteApiKey { missing: API_KEY_VAR });
+                return Err(ConfigError::IncompleteApiKey {
+                    missing: API_KEY_VAR,
+                });
             }
             (None, Some(_)) => return Err(ConfigError::IncompleteApiKey { missing: EMAIL_VAR }),
             (None, None) => {}
@@ -110,8 +112,10 @@ impl Credentials {
                 headers.insert(AUTHORIZATION, sensitive(&value, "API token")?);
             }
             Self::ApiKey { email, key } => {
-                let email = HeaderValue::from_str(email)
-                    .map_err(|_| ConfigError::InvalidCredential { what: "account email" })?;
+                let email =
+                    HeaderValue::from_str(email).map_err(|_| ConfigError::InvalidCredential {
+                        what: "account email",
+                    })?;
                 headers.insert(HeaderName::from_static("x-auth-email"), email);
                 headers.insert(
                     HeaderName::from_static("x-auth-key"),
@@ -131,7 +135,8 @@ impl Credentials {
 
 /// A header value marked sensitive; the error names the credential, never its value.
 fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, ConfigError> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidCredential { what })?;
+    let mut header =
+        HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidCredential { what })?;
     header.set_sensitive(true);
     Ok(header)
 }
@@ -158,7 +163,9 @@ mod tests {
             (API_TOKEN_VAR, "token"),
         ])
         .unwrap();
-        assert!(matches!(creds, Credentials::ApiToken { token } if token.expose_secret() == "token"));
+        assert!(
+            matches!(creds, Credentials::ApiToken { token } if token.expose_secret() == "token")
+        );
     }
 
     #[test]
@@ -172,15 +179,25 @@ mod tests {
         assert!(matches!(creds, Credentials::ApiKey { email, key }
             if email == "user@example.com" && key.expose_secret() == "key"));
         let creds = from_vars(&[(USER_SERVICE_KEY_VAR, "service")]).unwrap();
-        assert!(matches!(creds, Credentials::UserServiceKey { key } if key.expose_secret() == "service"));
+        assert!(
+            matches!(creds, Credentials::UserServiceKey { key } if key.expose_secret() == "service")
+        );
     }
 
     #[test]
     fn half_an_api_key_pair_names_the_missing_variable() {
         let err = from_vars(&[(EMAIL_VAR, "user@example.com")]).unwrap_err();
-        assert!(matches!(err, ConfigError::IncompleteApiKey { missing: API_KEY_VAR }));
+        assert!(matches!(
+            err,
+            ConfigError::IncompleteApiKey {
+                missing: API_KEY_VAR
+            }
+        ));
         let err = from_vars(&[(API_KEY_VAR, "key"), (USER_SERVICE_KEY_VAR, "s")]).unwrap_err();
-        assert!(matches!(err, ConfigError::IncompleteApiKey { missing: EMAIL_VAR }));
+        assert!(matches!(
+            err,
+            ConfigError::IncompleteApiKey { missing: EMAIL_VAR }
+        ));
         assert!(err.to_string().contains("CLOUDFLARE_EMAIL"), "{err}");
     }
 
@@ -196,14 +213,21 @@ mod tests {
 
     #[test]
     fn a_token_that_cannot_be_a_header_is_refused_without_echoing_it() {
-        let err = Credentials::api_token("secret\r\nx-evil: 1").headers().unwrap_err();
-        assert!(matches!(err, ConfigError::InvalidCredential { what: "API token" }));
+        let err = Credentials::api_token("secret\r\nx-evil: 1")
+            .headers()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::InvalidCredential { what: "API token" }
+        ));
         assert!(!format!("{err} {err:?}").contains("secret"));
     }
 
     #[test]
     fn secret_headers_are_sensitive() {
-        let headers = Credentials::api_key("user@example.com", "k").headers().unwrap();
+        let headers = Credentials::api_key("user@example.com", "k")
+            .headers()
+            .unwrap();
         assert!(headers["x-auth-key"].is_sensitive());
         assert_eq!(headers["x-auth-email"], "user@example.com");
         let headers = Credentials::api_token("t").headers().unwrap();

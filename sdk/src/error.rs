@@ -71,9 +71,16 @@ impl fmt::Display for ErrorReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Error::ErrorResponse(response) => {
-                write!(f, "Cloudflare API error, HTTP {}: {}", response.status(), response.as_ref())
+                write!(
+                    f,
+                    "Cloudflare API error, HTTP {}: {}",
+                    response.status(),
+                    response.as_ref()
+                )
             }
-            Error::InvalidRequest(reason) => write!(f, "invalid request, nothing was sent: {reason}"),
+            Error::InvalidRequest(reason) => {
+                write!(f, "invalid request, nothing was sent: {reason}")
+            }
             Error::CommunicationError(e) => {
                 let what = if e.is_timeout() {
                     "the request timed out"
@@ -92,7 +99,11 @@ impl fmt::Display for ErrorReport<'_> {
             Error::InvalidResponsePayload(body, e) => {
                 let text = String::from_utf8_lossy(body);
                 let preview: String = text.chars().take(BODY_PREVIEW_CHARS).collect();
-                let cut = if preview.len() < text.len() { "…" } else { "" };
+                let cut = if preview.len() < text.len() {
+                    "…"
+                } else {
+                    ""
+                };
                 write!(
                     f,
                     "the response is not the JSON this API describes ({e}); body ({} bytes): {preview:?}{cut}",
@@ -100,7 +111,12 @@ impl fmt::Display for ErrorReport<'_> {
                 )
             }
             Error::UnexpectedResponse(response) => {
-                write!(f, "unexpected response: HTTP {} from {}", response.status(), response.url())
+                write!(
+                    f,
+                    "unexpected response: HTTP {} from {}",
+                    response.status(),
+                    response.url()
+                )
             }
             Error::InvalidUpgrade(e) => {
                 f.write_str("invalid response upgrade: ")?;

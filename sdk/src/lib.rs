@@ -4,11 +4,12 @@
 
 // Generated from openapi/ by `cargo xtask generate`; never edited by hand.
 // Lints are relaxed here only: the code is progenitor's, not ours.
+#[rustfmt::skip]
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]
 mod generated;
 
-pub mod const_bool;
 mod config;
+pub mod const_bool;
 mod credentials;
 mod error;
 mod hooks;

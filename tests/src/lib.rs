@@ -37,21 +37,31 @@ fn update_peer_operation() -> &'static Value {
 /// The request body example of Update Peer (the seed's `curl -d`).
 pub fn update_peer_request_example() -> &'static Value {
     let example = &update_peer_operation()["requestBody"]["content"]["application/json"]["example"];
-    assert!(example.is_object(), "the spec lost the Update Peer request example");
+    assert!(
+        example.is_object(),
+        "the spec lost the Update Peer request example"
+    );
     example
 }
 
 /// The 200 response example of Update Peer (the seed's response).
 pub fn update_peer_response_example() -> &'static Value {
-    let example = &update_peer_operation()["responses"]["200"]["content"]["application/json"]["example"];
-    assert!(example.is_object(), "the spec lost the Update Peer response example");
+    let example =
+        &update_peer_operation()["responses"]["200"]["content"]["application/json"]["example"];
+    assert!(
+        example.is_object(),
+        "the spec lost the Update Peer response example"
+    );
     example
 }
 
 /// The example of the failure envelope (Cloudflare's "No route for the URI").
 pub fn failure_example() -> &'static Value {
     let example = &SPEC["components"]["schemas"]["ApiResponseCommonFailure"]["example"];
-    assert!(example.is_object(), "the spec lost the failure envelope example");
+    assert!(
+        example.is_object(),
+        "the spec lost the failure envelope example"
+    );
     example
 }
 
@@ -76,7 +86,10 @@ pub async fn start_stand_in() -> MockServer {
 /// headers (sorted; `host` dropped because it holds the random port) and
 /// the JSON body.
 pub async fn recorded_requests(server: &MockServer) -> Vec<Value> {
-    let requests = server.received_requests().await.expect("request recording is on");
+    let requests = server
+        .received_requests()
+        .await
+        .expect("request recording is on");
     requests
         .iter()
         .map(|request| {

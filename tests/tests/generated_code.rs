@@ -34,17 +34,34 @@ fn generation_is_deterministic_and_follows_the_spec() {
     assert_ne!(edited, spec);
     let changed = xtask::generate_sdk(&edited, "0.0.0-test").unwrap();
     assert!(changed.contains("Modify a Peer."));
-    assert_ne!(first.lines().nth(3), changed.lines().nth(3), "the spec hash did not change");
+    assert_ne!(
+        first.lines().nth(3),
+        changed.lines().nth(3),
+        "the spec hash did not change"
+    );
     let diff = xtask::short_diff(&first, &changed, 40);
-    assert!(diff.contains("-Modify Peer.") && diff.contains("+Modify a Peer."), "{diff}");
+    assert!(
+        diff.contains("-Modify Peer.") && diff.contains("+Modify a Peer."),
+        "{diff}"
+    );
 }
 
 #[test]
 fn an_invalid_spec_is_a_clear_error() {
-    let err = xtask::generate_sdk("openapi: 3.1.0\ninfo: {title: t, version: v}\npaths: {}\n", "0").unwrap_err();
-    assert!(err.to_string().contains("progenitor could not generate"), "{err}");
+    let err = xtask::generate_sdk(
+        "openapi: 3.1.0\ninfo: {title: t, version: v}\npaths: {}\n",
+        "0",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("progenitor could not generate"),
+        "{err}"
+    );
     let err = xtask::generate_sdk("{not yaml", "0").unwrap_err();
-    assert!(err.to_string().contains("not a valid OpenAPI 3.0 document"), "{err}");
+    assert!(
+        err.to_string().contains("not a valid OpenAPI 3.0 document"),
+        "{err}"
+    );
 }
 
 #[test]

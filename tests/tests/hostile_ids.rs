@@ -20,7 +20,10 @@ const HOSTILE_IDS: &[&str] = &[
 #[tokio::test]
 async fn hostile_ids_are_refused_without_a_request() {
     let server = start_stand_in().await;
-    let client = Client::builder(Credentials::api_token("t")).base_url(server.uri()).build().unwrap();
+    let client = Client::builder(Credentials::api_token("t"))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
     let mut table = String::new();
     for &hostile in HOSTILE_IDS {
         for param in ["account_id", "peer_id"] {
@@ -36,12 +39,21 @@ async fn hostile_ids_are_refused_without_a_request() {
                 .send()
                 .await
                 .unwrap_err();
-            let Error::InvalidRequest(reason) = &err else { panic!("{param}={hostile:?}: {err:?}") };
+            let Error::InvalidRequest(reason) = &err else {
+                panic!("{param}={hostile:?}: {err:?}")
+            };
             assert!(reason.contains(param), "{param}={hostile:?}: {reason}");
-            table.push_str(&format!("{param:<10} {:<38} -> {err}\n", format!("{hostile:?}")));
+            table.push_str(&format!(
+                "{param:<10} {:<38} -> {err}\n",
+                format!("{hostile:?}")
+            ));
         }
     }
-    assert_eq!(recorded_requests(&server).await, Vec::<serde_json::Value>::new(), "a hostile id reached the server");
+    assert_eq!(
+        recorded_requests(&server).await,
+        Vec::<serde_json::Value>::new(),
+        "a hostile id reached the server"
+    );
     insta::assert_snapshot!(table);
 }
 
@@ -49,8 +61,17 @@ async fn hostile_ids_are_refused_without_a_request() {
 fn the_identifier_types_say_why_a_value_is_refused() {
     let reason = |s: &str| types::PeerIdentifier::try_from(s).unwrap_err().to_string();
     assert_eq!(reason(".."), "shorter than 32 characters");
-    assert_eq!(reason("23ff594956f20c2a721606e94745a8aa0"), "longer than 32 characters");
-    assert_eq!(reason("../zones/23ff594956f20c2a721606e94"), "longer than 32 characters");
-    assert_eq!(reason("23ff594956f20c2a721606e94745a8a."), "doesn't match pattern \"^[0-9a-f]{32}$\"");
+    assert_eq!(
+        reason("23ff594956f20c2a721606e94745a8aa0"),
+        "longer than 32 characters"
+    );
+    assert_eq!(
+        reason("../zones/23ff594956f20c2a721606e94"),
+        "longer than 32 characters"
+    );
+    assert_eq!(
+        reason("23ff594956f20c2a721606e94745a8a."),
+        "doesn't match pattern \"^[0-9a-f]{32}$\""
+    );
     assert!(types::AccountIdentifier::try_from(EXAMPLE_ACCOUNT_ID).is_ok());
 }

@@ -11,7 +11,10 @@ use serde_json::Value;
 /// the server received.
 async fn sent_request(credentials: Credentials, body: types::builder::PeerUpdate) -> Value {
     let server = start_stand_in().await;
-    let client = Client::builder(credentials).base_url(server.uri()).build().unwrap();
+    let client = Client::builder(credentials)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
     let response = client
         .update_peer()
         .account_id(EXAMPLE_ACCOUNT_ID)
@@ -24,7 +27,10 @@ async fn sent_request(credentials: Credentials, body: types::builder::PeerUpdate
     let mut requests = recorded_requests(&server).await;
     assert_eq!(requests.len(), 1, "exactly one request per call");
     let request = requests.remove(0);
-    assert!(request["headers"].get("api-version").is_none(), "progenitor's api-version header leaked");
+    assert!(
+        request["headers"].get("api-version").is_none(),
+        "progenitor's api-version header leaked"
+    );
     request
 }
 

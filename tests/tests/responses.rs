@@ -2,7 +2,9 @@
 //! failure as a typed error with a readable report.
 
 use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, types};
-use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_peer_response_example};
+use sdk_tests::{
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_peer_response_example,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -23,7 +25,9 @@ async fn update_peer_at(base_url: &str) -> Result<types::SinglePeerResponse, Api
 }
 
 /// Update Peer against a server that answers every request with `response`.
-async fn update_peer_answered_by(response: ResponseTemplate) -> Result<types::SinglePeerResponse, ApiError> {
+async fn update_peer_answered_by(
+    response: ResponseTemplate,
+) -> Result<types::SinglePeerResponse, ApiError> {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path_regex(UPDATE_PEER_PATH))
@@ -44,10 +48,10 @@ fn raw_response(status: u16, body: &str, mime: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn the_seed_example_response_decodes_into_a_peer() {
-    let envelope = update_peer_answered_by(json_response(200, update_peer_response_example().clone()))
-        .await
-        .unwrap();
-    assert_eq!(bool::from(envelope.success), true);
+    let envelope =
+        update_peer_answered_by(json_response(200, update_peer_response_example().clone()))
+            .await
+            .unwrap();
     assert_eq!(envelope.errors.len(), 1);
     assert_eq!(envelope.messages[0].code, 1000);
     let peer = envelope.result.unwrap();
@@ -61,7 +65,9 @@ async fn unknown_fields_are_ignored() {
     let mut body = update_peer_response_example().clone();
     body["result_info"] = json!({"count": 1});
     body["result"]["created_on"] = json!("2026-11-27T00:00:00Z");
-    let envelope = update_peer_answered_by(json_response(200, body)).await.unwrap();
+    let envelope = update_peer_answered_by(json_response(200, body))
+        .await
+        .unwrap();
     assert_eq!(envelope.result.unwrap().name, "my-peer-1");
 }
 
@@ -77,19 +83,34 @@ async fn a_bad_request_keeps_every_cloudflare_error() {
         "messages": [],
         "result": null
     });
-    let err = update_peer_answered_by(json_response(400, body)).await.unwrap_err();
-    let Error::ErrorResponse(response) = &err else { panic!("not a typed error: {err:?}") };
+    let err = update_peer_answered_by(json_response(400, body))
+        .await
+        .unwrap_err();
+    let Error::ErrorResponse(response) = &err else {
+        panic!("not a typed error: {err:?}")
+    };
     assert_eq!(response.status(), 400);
     assert_eq!(response.errors[0].code, 1003);
-    assert_eq!(response.errors[0].source.as_ref().unwrap().pointer.as_deref(), Some("/name"));
+    assert_eq!(
+        response.errors[0]
+            .source
+            .as_ref()
+            .unwrap()
+            .pointer
+            .as_deref(),
+        Some("/name")
+    );
     assert_eq!(err.cloudflare_errors().len(), 2);
     insta::assert_snapshot!(err.report().to_string(), @"Cloudflare API error, HTTP 400 Bad Request: 1003: Invalid or missing name (at /name); 1004: Invalid port");
 }
 
 #[tokio::test]
 async fn an_authentication_failure_with_a_short_envelope_is_typed() {
-    let body = json!({"success": false, "errors": [{"code": 10000, "message": "Authentication error"}]});
-    let err = update_peer_answered_by(json_response(401, body)).await.unwrap_err();
+    let body =
+        json!({"success": false, "errors": [{"code": 10000, "message": "Authentication error"}]});
+    let err = update_peer_answered_by(json_response(401, body))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(err.cloudflare_errors()[0].code, 10000);
     insta::assert_snapshot!(err.report().to_string(), @"Cloudflare API error, HTTP 401 Unauthorized: 10000: Authentication error");
@@ -99,17 +120,26 @@ async fn an_authentication_failure_with_a_short_envelope_is_typed() {
 async fn a_server_error_envelope_is_typed() {
     let body = json!({"success": false, "errors": [{"code": 10001, "message": "Internal error"}],
                       "messages": [], "result": null});
-    let err = update_peer_answered_by(json_response(500, body)).await.unwrap_err();
+    let err = update_peer_answered_by(json_response(500, body))
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::ErrorResponse(r) if r.status() == 500));
-    assert!(err.is_retryable() == false, "progenitor counts only 429/502/503/504 as retryable");
+    assert!(
+        !err.is_retryable(),
+        "progenitor counts only 429/502/503/504 as retryable"
+    );
     insta::assert_snapshot!(err.report().to_string(), @"Cloudflare API error, HTTP 500 Internal Server Error: 10001: Internal error");
 }
 
 #[tokio::test]
 async fn an_html_bad_gateway_is_an_invalid_payload_that_keeps_the_body() {
     let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
-    let err = update_peer_answered_by(raw_response(502, html, "text/html")).await.unwrap_err();
-    let Error::InvalidResponsePayload(body, _) = &err else { panic!("{err:?}") };
+    let err = update_peer_answered_by(raw_response(502, html, "text/html"))
+        .await
+        .unwrap_err();
+    let Error::InvalidResponsePayload(body, _) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(body.as_ref(), html.as_bytes(), "the body is kept whole");
     assert!(err.cloudflare_errors().is_empty());
     insta::assert_snapshot!(err.report().to_string(), @r#"the response is not the JSON this API describes (expected value at line 1 column 1); body (153 bytes): "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n""#);
@@ -118,7 +148,9 @@ async fn an_html_bad_gateway_is_an_invalid_payload_that_keeps_the_body() {
 #[tokio::test]
 async fn a_long_non_json_body_is_cut_in_the_report() {
     let body = "é".repeat(5_000);
-    let err = update_peer_answered_by(raw_response(503, &body, "text/plain")).await.unwrap_err();
+    let err = update_peer_answered_by(raw_response(503, &body, "text/plain"))
+        .await
+        .unwrap_err();
     let report = err.report().to_string();
     assert!(report.contains("body (10000 bytes)"), "{report}");
     assert!(report.ends_with('…'), "{report}");
@@ -129,8 +161,12 @@ async fn a_long_non_json_body_is_cut_in_the_report() {
 async fn success_false_in_a_200_is_refused() {
     let mut body = update_peer_response_example().clone();
     body["success"] = false.into();
-    let err = update_peer_answered_by(json_response(200, body)).await.unwrap_err();
-    let Error::InvalidResponsePayload(_, e) = &err else { panic!("{err:?}") };
+    let err = update_peer_answered_by(json_response(200, body))
+        .await
+        .unwrap_err();
+    let Error::InvalidResponsePayload(_, e) = &err else {
+        panic!("{err:?}")
+    };
     assert!(e.to_string().contains("expected `true`"), "{e}");
 }
 
@@ -138,25 +174,45 @@ async fn success_false_in_a_200_is_refused() {
 async fn a_missing_required_field_is_named() {
     let mut body = update_peer_response_example().clone();
     body["result"].as_object_mut().unwrap().remove("name");
-    let err = update_peer_answered_by(json_response(200, body)).await.unwrap_err();
-    assert!(err.report().to_string().contains("missing field `name`"), "{}", err.report());
+    let err = update_peer_answered_by(json_response(200, body))
+        .await
+        .unwrap_err();
+    assert!(
+        err.report().to_string().contains("missing field `name`"),
+        "{}",
+        err.report()
+    );
 }
 
 #[tokio::test]
 async fn a_truncated_body_is_an_invalid_payload() {
     let full = update_peer_response_example().to_string();
     let truncated = &full[..full.len() / 2];
-    let err = update_peer_answered_by(raw_response(200, truncated, "application/json")).await.unwrap_err();
-    let Error::InvalidResponsePayload(_, e) = &err else { panic!("{err:?}") };
+    let err = update_peer_answered_by(raw_response(200, truncated, "application/json"))
+        .await
+        .unwrap_err();
+    let Error::InvalidResponsePayload(_, e) = &err else {
+        panic!("{err:?}")
+    };
     assert!(e.is_eof(), "{e}");
 }
 
 #[tokio::test]
 async fn a_redirect_is_not_followed() {
-    let response = ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere");
+    let response =
+        ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere");
     let err = update_peer_answered_by(response).await.unwrap_err();
-    assert!(matches!(&err, Error::UnexpectedResponse(r) if r.status() == 307), "{err:?}");
-    assert!(err.report().to_string().starts_with("unexpected response: HTTP 307"), "{}", err.report());
+    assert!(
+        matches!(&err, Error::UnexpectedResponse(r) if r.status() == 307),
+        "{err:?}"
+    );
+    assert!(
+        err.report()
+            .to_string()
+            .starts_with("unexpected response: HTTP 307"),
+        "{}",
+        err.report()
+    );
 }
 
 #[tokio::test]
@@ -165,11 +221,18 @@ async fn a_closed_port_is_a_connection_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     }; // dropped: nothing listens there any more
-    let err = update_peer_at(&format!("http://127.0.0.1:{port}")).await.unwrap_err();
-    let Error::CommunicationError(e) = &err else { panic!("{err:?}") };
+    let err = update_peer_at(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    let Error::CommunicationError(e) = &err else {
+        panic!("{err:?}")
+    };
     assert!(e.is_connect(), "{e:?}");
     let report = err.report().to_string();
-    assert!(report.starts_with("could not connect to the API: error sending request for url"), "{report}");
+    assert!(
+        report.starts_with("could not connect to the API: error sending request for url"),
+        "{report}"
+    );
     assert!(report.contains("Connection refused"), "{report}");
 }
 
@@ -177,7 +240,10 @@ async fn a_closed_port_is_a_connection_error() {
 async fn a_slow_server_is_a_timeout_error() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(json_response(200, update_peer_response_example().clone()).set_delay(std::time::Duration::from_secs(5)))
+        .respond_with(
+            json_response(200, update_peer_response_example().clone())
+                .set_delay(std::time::Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let client = Client::builder(Credentials::api_token("t"))
@@ -193,6 +259,15 @@ async fn a_slow_server_is_a_timeout_error() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::CommunicationError(e) if e.is_timeout()), "{err:?}");
-    assert!(err.report().to_string().starts_with("the request timed out"), "{}", err.report());
+    assert!(
+        matches!(&err, Error::CommunicationError(e) if e.is_timeout()),
+        "{err:?}"
+    );
+    assert!(
+        err.report()
+            .to_string()
+            .starts_with("the request timed out"),
+        "{}",
+        err.report()
+    );
 }

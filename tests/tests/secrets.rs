@@ -51,9 +51,18 @@ async fn configuration_types_hide_secrets() {
 #[tokio::test]
 async fn configuration_errors_hide_secrets() {
     let errors: Vec<ConfigError> = vec![
-        Client::builder(Credentials::api_token(format!("{TOKEN}\n"))).build().unwrap_err(),
-        Client::builder(Credentials::api_key("user@example.com", format!("{API_KEY}\0"))).build().unwrap_err(),
-        Client::builder(Credentials::user_service_key(format!("{SERVICE_KEY}\r"))).build().unwrap_err(),
+        Client::builder(Credentials::api_token(format!("{TOKEN}\n")))
+            .build()
+            .unwrap_err(),
+        Client::builder(Credentials::api_key(
+            "user@example.com",
+            format!("{API_KEY}\0"),
+        ))
+        .build()
+        .unwrap_err(),
+        Client::builder(Credentials::user_service_key(format!("{SERVICE_KEY}\r")))
+            .build()
+            .unwrap_err(),
         Client::builder(Credentials::api_token(TOKEN))
             .base_url(format!("https://user:{TOKEN}@api.cloudflare.com"))
             .build()
@@ -73,18 +82,31 @@ async fn api_errors_hide_secrets() {
         ))
         .mount(&server)
         .await;
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
 
     for credentials in all_credentials() {
         for base_url in [server.uri(), format!("http://127.0.0.1:{closed_port}")] {
-            let client = Client::builder(credentials.clone()).base_url(base_url).build().unwrap();
+            let client = Client::builder(credentials.clone())
+                .base_url(base_url)
+                .build()
+                .unwrap();
             let err = failing_call(&client).await;
-            assert_no_secret("ApiError", &format!("{err} | {err:#} | {err:?} | {}", err.report()));
+            assert_no_secret(
+                "ApiError",
+                &format!("{err} | {err:#} | {err:?} | {}", err.report()),
+            );
         }
     }
     // The server did see the secrets: the assertions above are not vacuous.
     let seen = server.received_requests().await.unwrap();
-    assert_eq!(seen[0].headers["authorization"], format!("Bearer {TOKEN}").as_str());
+    assert_eq!(
+        seen[0].headers["authorization"],
+        format!("Bearer {TOKEN}").as_str()
+    );
     assert_eq!(seen[1].headers["x-auth-key"], API_KEY);
     assert_eq!(seen[2].headers["x-auth-user-service-key"], SERVICE_KEY);
 }

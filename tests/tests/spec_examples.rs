@@ -23,7 +23,10 @@ fn validator(pointer: &str) -> Validator {
 }
 
 fn errors(validator: &Validator, instance: &Value) -> Vec<String> {
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 /// Every `example` on a component schema and on each of its properties, with
@@ -35,7 +38,12 @@ fn schema_examples() -> Vec<(String, Value)> {
         if let Some(example) = schema.get("example") {
             examples.push((pointer.clone(), example.clone()));
         }
-        for (property, property_schema) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (property, property_schema) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             if let Some(example) = property_schema.get("example") {
                 examples.push((format!("{pointer}/properties/{property}"), example.clone()));
             }
@@ -49,17 +57,37 @@ const PUT: &str = "/paths/~1accounts~1{account_id}~1secondary_dns~1peers~1{peer_
 #[test]
 fn every_example_validates_against_its_schema() {
     let mut checked = vec![
-        (format!("/components/schemas/PeerUpdate"), update_peer_request_example().clone()),
-        (format!("/components/schemas/SinglePeerResponse"), update_peer_response_example().clone()),
+        (
+            "/components/schemas/PeerUpdate".to_owned(),
+            update_peer_request_example().clone(),
+        ),
+        (
+            "/components/schemas/SinglePeerResponse".to_owned(),
+            update_peer_response_example().clone(),
+        ),
     ];
     checked.extend(schema_examples());
-    assert!(checked.len() >= 20, "only {} examples found; did the spec lose them?", checked.len());
+    assert!(
+        checked.len() >= 20,
+        "only {} examples found; did the spec lose them?",
+        checked.len()
+    );
     for (pointer, example) in &checked {
         let errors = errors(&validator(pointer), example);
-        assert!(errors.is_empty(), "example for {pointer} is invalid: {errors:?}");
+        assert!(
+            errors.is_empty(),
+            "example for {pointer} is invalid: {errors:?}"
+        );
     }
     // The operation's media examples are the ones checked above.
-    assert_eq!(&spec().pointer(&format!("{PUT}/requestBody/content/application~1json/example")).unwrap(), &update_peer_request_example());
+    assert_eq!(
+        &spec()
+            .pointer(&format!(
+                "{PUT}/requestBody/content/application~1json/example"
+            ))
+            .unwrap(),
+        &update_peer_request_example()
+    );
 }
 
 #[test]
@@ -75,8 +103,20 @@ fn the_validator_rejects_what_the_schemas_forbid() {
     let seed_response = update_peer_response_example();
     let seed_request = update_peer_request_example();
     assert!(!errors(&response, &with(seed_response, "/success", json!(false))).is_empty());
-    assert!(!errors(&response, &with(seed_response, "/result/port", json!(70000))).is_empty());
-    assert!(!errors(&response, &with(seed_response, "/result", json!({"id": "x"}))).is_empty());
+    assert!(
+        !errors(
+            &response,
+            &with(seed_response, "/result/port", json!(70000))
+        )
+        .is_empty()
+    );
+    assert!(
+        !errors(
+            &response,
+            &with(seed_response, "/result", json!({"id": "x"}))
+        )
+        .is_empty()
+    );
     assert!(!errors(&request, &with(seed_request, "/ip", json!("not-an-ip"))).is_empty());
     assert!(!errors(&request, &with(seed_request, "/port", json!(53.5))).is_empty());
     assert!(!errors(&request, &json!({"ip": "192.0.2.53"})).is_empty());
@@ -102,6 +142,7 @@ fn the_response_example_round_trips_through_single_peer_response() {
 
 #[test]
 fn the_failure_example_decodes() {
-    let failure: types::ApiResponseCommonFailure = serde_json::from_value(failure_example().clone()).unwrap();
+    let failure: types::ApiResponseCommonFailure =
+        serde_json::from_value(failure_example().clone()).unwrap();
     assert_eq!(failure.to_string(), "7003: No route for the URI");
 }
