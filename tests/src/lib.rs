@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use cloudflare_secondary_dns::{ApiError, Client, ResponseValue, types};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -113,4 +114,18 @@ pub async fn recorded_requests(server: &MockServer) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// Update Peer on the seed's example account and peer, with `body`.
+pub async fn update_example_peer(
+    client: &Client,
+    body: types::builder::PeerUpdate,
+) -> Result<ResponseValue<types::SinglePeerResponse>, ApiError> {
+    client
+        .update_peer()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .peer_id(EXAMPLE_PEER_ID)
+        .body(body)
+        .send()
+        .await
 }

@@ -2,7 +2,7 @@
 
 use cloudflare_secondary_dns::{Client, Credentials, types};
 use sdk_tests::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, recorded_requests, start_stand_in,
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, recorded_requests, start_stand_in, update_example_peer,
     update_peer_request_example,
 };
 use serde_json::Value;
@@ -15,14 +15,7 @@ async fn sent_request(credentials: Credentials, body: types::builder::PeerUpdate
         .base_url(server.uri())
         .build()
         .unwrap();
-    let response = client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response = update_example_peer(&client, body).await.unwrap();
     assert_eq!(response.status(), 200);
     let mut requests = recorded_requests(&server).await;
     assert_eq!(requests.len(), 1, "exactly one request per call");
@@ -97,12 +90,7 @@ async fn a_custom_user_agent_replaces_the_default() {
         .user_agent("peer-sync/2.1")
         .build()
         .unwrap();
-    client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(types::PeerUpdate::builder().name("x"))
-        .send()
+    update_example_peer(&client, types::PeerUpdate::builder().name("x"))
         .await
         .unwrap();
     let requests = recorded_requests(&server).await;

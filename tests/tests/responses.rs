@@ -2,9 +2,7 @@
 //! failure as a typed error with a readable report.
 
 use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, types};
-use sdk_tests::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_peer_response_example,
-};
+use sdk_tests::{UPDATE_PEER_PATH, update_example_peer, update_peer_response_example};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -14,12 +12,7 @@ async fn update_peer_at(base_url: &str) -> Result<types::SinglePeerResponse, Api
         .base_url(base_url)
         .build()
         .unwrap();
-    client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(types::PeerUpdate::builder().name("my-peer-1"))
-        .send()
+    update_example_peer(&client, types::PeerUpdate::builder().name("my-peer-1"))
         .await
         .map(|response| response.into_inner())
 }
@@ -251,12 +244,7 @@ async fn a_slow_server_is_a_timeout_error() {
         .timeout(std::time::Duration::from_millis(200))
         .build()
         .unwrap();
-    let err = client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(types::PeerUpdate::builder().name("x"))
-        .send()
+    let err = update_example_peer(&client, types::PeerUpdate::builder().name("x"))
         .await
         .unwrap_err();
     assert!(

@@ -1,7 +1,7 @@
 //! Secrets never show in `Debug` or `Display` of any public type or error.
 
 use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, ErrorExt, types};
-use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID};
+use sdk_tests::{EXAMPLE_ACCOUNT_ID, update_example_peer};
 use serde_json::json;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
@@ -25,12 +25,7 @@ fn assert_no_secret(what: &str, text: &str) {
 }
 
 async fn failing_call(client: &Client) -> ApiError {
-    client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(types::PeerUpdate::builder().name("x"))
-        .send()
+    update_example_peer(client, types::PeerUpdate::builder().name("x"))
         .await
         .unwrap_err()
 }
