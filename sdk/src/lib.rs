@@ -13,6 +13,7 @@ pub mod const_bool;
 mod credentials;
 mod error;
 mod hooks;
+pub mod secret;
 
 pub use config::{
     BASE_URL_VAR, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,

@@ -8,8 +8,10 @@ use std::sync::LazyLock;
 
 use cloudflare_secondary_dns::{ApiError, Client, ResponseValue, types};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
+
+mod stand_in;
+pub use stand_in::{EXAMPLE_TSIG_ID, start_stand_in};
 
 /// The spec fragment, the single source of truth for fixtures too.
 pub const SPEC_YAML: &str = include_str!("../../openapi/secondary-dns.yaml");
@@ -64,23 +66,6 @@ pub fn failure_example() -> &'static Value {
         "the spec lost the failure envelope example"
     );
     example
-}
-
-/// A local stand-in of the API: answers Update Peer with the seed's example
-/// response, and anything else with Cloudflare's 404 envelope.
-pub async fn start_stand_in() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path_regex(UPDATE_PEER_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(update_peer_response_example()))
-        .mount(&server)
-        .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(404).set_body_json(failure_example()))
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
 }
 
 /// Every request `server` received, as stable JSON: method, path, query,

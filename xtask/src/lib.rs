@@ -64,6 +64,12 @@ fn settings() -> GenerationSettings {
             boolean_constant(false),
             "crate::const_bool::ConstFalse",
             std::iter::empty(),
+        )
+        // Generated types derive Debug; the TSIG secret must never print.
+        .with_replacement(
+            "TsigSecret",
+            "crate::secret::TsigSecret",
+            std::iter::empty(),
         );
     settings
 }
