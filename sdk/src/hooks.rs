@@ -37,9 +37,10 @@ impl ClientHooks for Client {
 }
 
 /// A TSIG response that fails to decode becomes `Error::InvalidResponsePayload`,
-/// whose `Display` prints the whole body, secret included. So a body that will
-/// not decode is handed on with every `"secret"` value replaced; a body that
-/// decodes is handed on untouched.
+/// whose `Display` prints the whole body, secret included; a failure envelope
+/// is printed whole too (its `result` is free-form JSON). So every `"secret"`
+/// value is replaced in failure bodies and in success bodies that will not
+/// decode; a success body that decodes is handed on untouched.
 async fn hide_secrets_from_decode_errors(
     response: reqwest::Response,
     operation_id: &str,
@@ -55,12 +56,12 @@ async fn hide_secrets_from_decode_errors(
     );
     let mut body = response.bytes().await?.to_vec();
 
-    let decodes = match (status.is_success(), operation_id) {
-        (false, _) => decodes_as::<types::ApiResponseCommonFailure>(&body),
-        (true, "list_tsigs") => decodes_as::<types::TsigCollectionResponse>(&body),
-        (true, "delete_tsig") => decodes_as::<types::IdResponse>(&body),
-        (true, _) => decodes_as::<types::SingleTsigResponse>(&body),
-    };
+    let decodes = status.is_success()
+        && match operation_id {
+            "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(&body),
+            "delete_tsig" => decodes_as::<types::IdResponse>(&body),
+            _ => decodes_as::<types::SingleTsigResponse>(&body),
+        };
     if !decodes {
         body = redact_secret_members(&body);
         headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));

@@ -15,8 +15,10 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cloudflare_secondary_dns::{Client, ConfigError, Credentials, ErrorExt, types};
-use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, start_stand_in, update_peer_request_example};
+use cloudflare_secondary_dns::{ErrorExt, types};
+use sdk_tests::{
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, client_from_env_or_stand_in, update_peer_request_example,
+};
 
 #[derive(Parser)]
 #[command(about = "Update a Cloudflare Secondary DNS peer")]
@@ -48,28 +50,17 @@ struct Args {
 async fn main() -> ExitCode {
     let mut args = Args::parse();
 
-    // Keep the stand-in alive until the end of main.
-    let (client, _stand_in) = match Client::from_env() {
-        Ok(client) => (client, None),
-        Err(ConfigError::MissingCredentials) => {
-            let stand_in = start_stand_in().await;
-            eprintln!(
-                "No Cloudflare credentials in the environment (CLOUDFLARE_API_TOKEN, or \
-                 CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY): using a local stand-in of the API at {}",
-                stand_in.uri()
-            );
-            args.fill_from_seed_example();
-            let client = Client::builder(Credentials::api_token("stand-in-token"))
-                .base_url(stand_in.uri())
-                .build()
-                .expect("a loopback base URL is valid");
-            (client, Some(stand_in))
-        }
+    let target = match client_from_env_or_stand_in().await {
+        Ok(target) => target,
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::FAILURE;
         }
     };
+    if target.stand_in.is_some() {
+        args.fill_from_seed_example();
+    }
+    let client = target.client;
 
     let (Some(account_id), Some(peer_id), Some(name)) = (args.account_id, args.peer_id, args.name)
     else {

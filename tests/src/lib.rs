@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use cloudflare_secondary_dns::{ApiError, Client, ResponseValue, types};
+use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, ResponseValue, types};
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
@@ -113,4 +113,39 @@ pub async fn update_example_peer(
         .body(body)
         .send()
         .await
+}
+
+/// Where an example sends its requests.
+pub struct Target {
+    /// The client to use.
+    pub client: Client,
+    /// The local stand-in when there were no credentials; it serves until dropped.
+    pub stand_in: Option<MockServer>,
+}
+
+/// The real API when credentials are in the environment (`Client::from_env`),
+/// otherwise a fresh stand-in on 127.0.0.1, announced on stderr.
+pub async fn client_from_env_or_stand_in() -> Result<Target, ConfigError> {
+    match Client::from_env() {
+        Ok(client) => Ok(Target {
+            client,
+            stand_in: None,
+        }),
+        Err(ConfigError::MissingCredentials) => {
+            let stand_in = start_stand_in().await;
+            eprintln!(
+                "No Cloudflare credentials in the environment (CLOUDFLARE_API_TOKEN, or \
+                 CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY): using a local stand-in of the API at {}",
+                stand_in.uri()
+            );
+            let client = Client::builder(Credentials::api_token("stand-in-token"))
+                .base_url(stand_in.uri())
+                .build()?;
+            Ok(Target {
+                client,
+                stand_in: Some(stand_in),
+            })
+        }
+        Err(err) => Err(err),
+    }
 }

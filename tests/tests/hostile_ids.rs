@@ -75,3 +75,135 @@ fn the_identifier_types_say_why_a_value_is_refused() {
     );
     assert!(types::AccountIdentifier::try_from(EXAMPLE_ACCOUNT_ID).is_ok());
 }
+
+/// Calls `operation` with `account_id` and, where it has one, `id` as its
+/// peer or TSIG id.
+async fn call(
+    client: &Client,
+    operation: &str,
+    account_id: &str,
+    id: &str,
+) -> cloudflare_secondary_dns::ApiError {
+    let peer = || types::PeerUpdate::builder().name("x");
+    let tsig = || types::TsigInput::builder().name("x").algo("x").secret("x");
+    let result = match operation {
+        "list_peers" => client
+            .list_peers()
+            .account_id(account_id)
+            .send()
+            .await
+            .map(drop),
+        "create_peer" => client
+            .create_peer()
+            .account_id(account_id)
+            .body(types::PeerCreate::builder().name("x"))
+            .send()
+            .await
+            .map(drop),
+        "get_peer" => client
+            .get_peer()
+            .account_id(account_id)
+            .peer_id(id)
+            .send()
+            .await
+            .map(drop),
+        "update_peer" => client
+            .update_peer()
+            .account_id(account_id)
+            .peer_id(id)
+            .body(peer())
+            .send()
+            .await
+            .map(drop),
+        "delete_peer" => client
+            .delete_peer()
+            .account_id(account_id)
+            .peer_id(id)
+            .send()
+            .await
+            .map(drop),
+        "list_tsigs" => client
+            .list_tsigs()
+            .account_id(account_id)
+            .send()
+            .await
+            .map(drop),
+        "create_tsig" => client
+            .create_tsig()
+            .account_id(account_id)
+            .body(tsig())
+            .send()
+            .await
+            .map(drop),
+        "get_tsig" => client
+            .get_tsig()
+            .account_id(account_id)
+            .tsig_id(id)
+            .send()
+            .await
+            .map(drop),
+        "update_tsig" => client
+            .update_tsig()
+            .account_id(account_id)
+            .tsig_id(id)
+            .body(tsig())
+            .send()
+            .await
+            .map(drop),
+        "delete_tsig" => client
+            .delete_tsig()
+            .account_id(account_id)
+            .tsig_id(id)
+            .send()
+            .await
+            .map(drop),
+        other => panic!("unknown operation {other}"),
+    };
+    result.expect_err(operation)
+}
+
+#[tokio::test]
+async fn every_operation_refuses_hostile_ids_without_a_request() {
+    let server = start_stand_in().await;
+    let client = Client::builder(Credentials::api_token("t"))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    // (operation, the parameter its second id fills)
+    let operations = [
+        ("list_peers", None),
+        ("create_peer", None),
+        ("get_peer", Some("peer_id")),
+        ("update_peer", Some("peer_id")),
+        ("delete_peer", Some("peer_id")),
+        ("list_tsigs", None),
+        ("create_tsig", None),
+        ("get_tsig", Some("tsig_id")),
+        ("update_tsig", Some("tsig_id")),
+        ("delete_tsig", Some("tsig_id")),
+    ];
+    let mut refused = 0;
+    for (operation, id_param) in operations {
+        for &hostile in HOSTILE_IDS {
+            let err = call(&client, operation, hostile, EXAMPLE_PEER_ID).await;
+            assert!(
+                matches!(&err, Error::InvalidRequest(r) if r.contains("account_id")),
+                "{operation}: {err}"
+            );
+            refused += 1;
+            if let Some(param) = id_param {
+                let err = call(&client, operation, EXAMPLE_ACCOUNT_ID, hostile).await;
+                assert!(
+                    matches!(&err, Error::InvalidRequest(r) if r.contains(param)),
+                    "{operation}: {err}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, HOSTILE_IDS.len() * 16);
+    assert!(
+        recorded_requests(&server).await.is_empty(),
+        "a hostile id reached the server"
+    );
+}

@@ -101,3 +101,107 @@ async fn a_custom_user_agent_replaces_the_default() {
         format!("/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}")
     );
 }
+
+/// One request of each operation, in a real order against the stand-in;
+/// each is pinned in its own snapshot.
+#[tokio::test]
+async fn every_operation_sends_the_documented_request() {
+    let server = start_stand_in().await;
+    let client = Client::builder(Credentials::api_token("test-token-123"))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let account = EXAMPLE_ACCOUNT_ID;
+    let tsig = |name: &str| {
+        types::TsigInput::builder()
+            .name(name)
+            .algo("hmac-sha512.")
+            .secret("caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c")
+    };
+
+    client
+        .list_peers()
+        .account_id(account)
+        .send()
+        .await
+        .unwrap();
+    let tsig_id = client
+        .create_tsig()
+        .account_id(account)
+        .body(tsig("tsig.customer.cf."))
+        .send()
+        .await
+        .unwrap();
+    let tsig_id = tsig_id.into_inner().result.unwrap().id;
+    client
+        .get_tsig()
+        .account_id(account)
+        .tsig_id(tsig_id.as_str())
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_tsig()
+        .account_id(account)
+        .tsig_id(tsig_id.as_str())
+        .body(tsig("tsig2.customer.cf."))
+        .send()
+        .await
+        .unwrap();
+    client
+        .list_tsigs()
+        .account_id(account)
+        .send()
+        .await
+        .unwrap();
+    let peer = client
+        .create_peer()
+        .account_id(account)
+        .body(types::PeerCreate::builder().name("my-peer-2"))
+        .send()
+        .await
+        .unwrap();
+    let peer_id = peer.into_inner().result.unwrap().id;
+    client
+        .get_peer()
+        .account_id(account)
+        .peer_id(peer_id.as_str())
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_peer()
+        .account_id(account)
+        .peer_id(peer_id.as_str())
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_tsig()
+        .account_id(account)
+        .tsig_id(tsig_id.as_str())
+        .send()
+        .await
+        .unwrap();
+
+    let requests = recorded_requests(&server).await;
+    let operations = [
+        "list_peers",
+        "create_tsig",
+        "get_tsig",
+        "update_tsig",
+        "list_tsigs",
+        "create_peer",
+        "get_peer",
+        "delete_peer",
+        "delete_tsig",
+    ];
+    assert_eq!(requests.len(), operations.len());
+    for (operation, request) in operations.iter().zip(&requests) {
+        assert!(
+            request["headers"].get("api-version").is_none(),
+            "{operation} sent api-version"
+        );
+        insta::assert_json_snapshot!(*operation, request);
+    }
+}

@@ -105,3 +105,94 @@ async fn api_errors_hide_secrets() {
     assert_eq!(seen[1].headers["x-auth-key"], API_KEY);
     assert_eq!(seen[2].headers["x-auth-user-service-key"], SERVICE_KEY);
 }
+
+const TSIG_SECRET: &str = "tsig-SECRET-caf79a7804b04337";
+
+fn tsig_json() -> serde_json::Value {
+    json!({"id": sdk_tests::EXAMPLE_TSIG_ID, "name": "tsig.customer.cf.", "secret": TSIG_SECRET, "algo": "hmac-sha512."})
+}
+
+#[tokio::test]
+async fn tsig_secrets_stay_out_of_debug_output() {
+    let input = types::TsigInput::builder()
+        .name("n")
+        .algo("a")
+        .secret(TSIG_SECRET);
+    assert_no_secret("builder::TsigInput", &format!("{input:?}"));
+    let input = types::TsigInput::try_from(input).unwrap();
+    assert_no_secret("TsigInput", &format!("{input:?} {input:#?}"));
+    assert!(
+        serde_json::to_string(&input).unwrap().contains(TSIG_SECRET),
+        "the wire form keeps the secret"
+    );
+
+    let envelope = json!({"errors": [], "messages": [], "success": true, "result": tsig_json()});
+    let single: types::SingleTsigResponse = serde_json::from_value(envelope).unwrap();
+    assert_no_secret("SingleTsigResponse", &format!("{single:?}"));
+    assert_eq!(
+        single.result.as_ref().unwrap().secret.expose_secret(),
+        TSIG_SECRET
+    );
+
+    let client = Client::builder(Credentials::api_token("t"))
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let request = client
+        .create_tsig()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .body(input);
+    assert_no_secret("builder::CreateTsig", &format!("{request:?}"));
+}
+
+/// TSIG responses that fail to decode: the error text must not carry the
+/// secret that was in the body.
+#[tokio::test]
+async fn tsig_secrets_stay_out_of_decode_errors() {
+    let envelope = |result: serde_json::Value| json!({"errors": [], "messages": [], "success": true, "result": result});
+    let mut missing_algo = tsig_json();
+    missing_algo.as_object_mut().unwrap().remove("algo");
+    let full = envelope(tsig_json()).to_string();
+    let bodies = [
+        (200, envelope(missing_algo.clone()).to_string()), // a required field missing
+        (200, full[..full.len() - 20].to_owned()),         // cut after the secret
+        (200, full[..full.find(TSIG_SECRET).unwrap() + 8].to_owned()), // cut inside the secret
+        (200, envelope(json!([tsig_json()])).to_string()), // a list where one was expected
+        (
+            400,
+            json!({"success": false, "errors": [], "result": tsig_json()}).to_string(),
+        ), // decodes; result is free-form
+        (
+            404,
+            json!({"success": false, "result": tsig_json()}).to_string(),
+        ), // no `errors`: does not decode
+        (500, format!("<html>{}</html>", envelope(tsig_json()))), // not JSON at all
+    ];
+    for (status, body) in bodies {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_raw(body.clone().into_bytes(), "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let client = Client::builder(Credentials::api_token("t"))
+            .base_url(server.uri())
+            .build()
+            .unwrap();
+        let err = client
+            .get_tsig()
+            .account_id(EXAMPLE_ACCOUNT_ID)
+            .tsig_id(sdk_tests::EXAMPLE_TSIG_ID)
+            .send()
+            .await
+            .unwrap_err();
+        let text = format!("{err} | {err:#} | {err:?} | {}", err.report());
+        assert!(
+            !text.contains("caf79a78"),
+            "HTTP {status} {body}: the secret leaked: {text}"
+        );
+        assert!(text.contains("[REDACTED]"), "HTTP {status} {body}: {text}");
+    }
+}

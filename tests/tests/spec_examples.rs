@@ -52,42 +52,61 @@ fn schema_examples() -> Vec<(String, Value)> {
     examples
 }
 
-const PUT: &str = "/paths/~1accounts~1{account_id}~1secondary_dns~1peers~1{peer_id}/put";
+/// Every `example` of an operation's request or response media, with the
+/// pointer of its schema.
+fn operation_examples() -> Vec<(String, Value)> {
+    let mut examples = Vec::new();
+    for item in spec()["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let request = std::iter::once(&operation["requestBody"]);
+            let responses = operation["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values());
+            for media in request
+                .chain(responses)
+                .filter_map(|r| r["content"].get("application/json"))
+            {
+                if let (Some(example), Some(schema)) =
+                    (media.get("example"), media["schema"]["$ref"].as_str())
+                {
+                    examples.push((schema.trim_start_matches('#').to_owned(), example.clone()));
+                }
+            }
+        }
+    }
+    examples
+}
 
 #[test]
 fn every_example_validates_against_its_schema() {
-    let mut checked = vec![
-        (
-            "/components/schemas/PeerUpdate".to_owned(),
-            update_peer_request_example().clone(),
-        ),
-        (
-            "/components/schemas/SinglePeerResponse".to_owned(),
-            update_peer_response_example().clone(),
-        ),
-    ];
-    checked.extend(schema_examples());
+    let operation_examples = operation_examples();
     assert!(
-        checked.len() >= 20,
-        "only {} examples found; did the spec lose them?",
-        checked.len()
+        operation_examples.len() >= 6,
+        "operation examples went missing: {operation_examples:?}"
     );
-    for (pointer, example) in &checked {
+    let schema_examples = schema_examples();
+    assert!(
+        schema_examples.len() >= 30,
+        "schema examples went missing: {}",
+        schema_examples.len()
+    );
+    for (pointer, example) in operation_examples.iter().chain(&schema_examples) {
         let errors = errors(&validator(pointer), example);
         assert!(
             errors.is_empty(),
             "example for {pointer} is invalid: {errors:?}"
         );
     }
-    // The operation's media examples are the ones checked above.
-    assert_eq!(
-        &spec()
-            .pointer(&format!(
-                "{PUT}/requestBody/content/application~1json/example"
-            ))
-            .unwrap(),
-        &update_peer_request_example()
-    );
+    // The seed's two examples are among them.
+    assert!(operation_examples.contains(&(
+        "/components/schemas/PeerUpdate".to_owned(),
+        update_peer_request_example().clone()
+    )));
+    assert!(operation_examples.contains(&(
+        "/components/schemas/SinglePeerResponse".to_owned(),
+        update_peer_response_example().clone()
+    )));
 }
 
 #[test]
