@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::redirect::Policy;
 
+use crate::retry::RetryPolicy;
 use crate::{Client, Credentials};
 
 /// Cloudflare's API, used unless [`ClientBuilder::base_url`] or
@@ -77,6 +78,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    retry: RetryPolicy,
 }
 
 impl Client {
@@ -88,6 +90,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -116,7 +119,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time allowed for one request (default 60 s).
+    /// How many times a failed request is retried after its first attempt
+    /// (default 2; 0 disables retrying). Connection errors, timeouts and the
+    /// statuses 408, 409, 429 and 5xx are retried; see [`RetryPolicy`].
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.retry.max_retries = max_retries;
+        self
+    }
+
+    /// The delay before the first retry (default 0.5 s, doubled for each
+    /// further one) and the longest computed delay (default 8 s). A server's
+    /// `retry-after` of up to 60 s is used instead.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
+        self
+    }
+
+    /// Total time allowed for one attempt of a request (default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -152,7 +172,7 @@ impl ClientBuilder {
             .redirect(Policy::none())
             .build()
             .map_err(ConfigError::HttpClient)?;
-        Ok(Client::new_with_client(&base_url, http))
+        Ok(Client::new_with_client(&base_url, http, self.retry))
     }
 }
 

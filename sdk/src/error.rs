@@ -1,9 +1,13 @@
-//! Readable errors: every operation returns [`ApiError`]; [`ErrorExt`] lists
-//! Cloudflare's `code: message` pairs and writes one clear line per failure.
+//! Readable errors: every operation returns [`ApiError`]; [`ErrorExt`] sorts
+//! it into an [`ErrorKind`], lists Cloudflare's `code: message` pairs and
+//! writes one clear line per failure.
 
 use std::error::Error as _;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
+use crate::hooks::recorded_attempts;
+use crate::retry::server_delay;
 use crate::{Error, types};
 
 /// The error every operation returns: progenitor's [`Error`] carrying
@@ -40,18 +44,121 @@ impl fmt::Display for types::ApiResponseCommonFailure {
     }
 }
 
+/// What kind of failure an [`ApiError`] is, so that callers can branch
+/// without matching status numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400: the request was refused as invalid.
+    BadRequest,
+    /// 401: the credentials were missing or wrong.
+    Authentication,
+    /// 403: the credentials lack a permission.
+    PermissionDenied,
+    /// 404: no such account, peer or TSIG key.
+    NotFound,
+    /// 409: the request conflicts with the current state.
+    Conflict,
+    /// 422: the request was understood but cannot be processed.
+    Unprocessable,
+    /// 429: too many requests; `retry_after` is the delay the server asked for.
+    RateLimited {
+        /// From `retry-after-ms` or `retry-after`, when the response had one.
+        retry_after: Option<Duration>,
+    },
+    /// 500 and above.
+    Server,
+    /// Any other status the API does not document (e.g. a redirect or 405).
+    OtherStatus,
+    /// No response: the connection failed or was cut before the response was complete.
+    Connection,
+    /// No response within the configured time.
+    Timeout,
+    /// A response whose body is not what the API describes (e.g. `success: false` in a 200).
+    InvalidResponse,
+    /// Refused before sending (e.g. an invalid id): nothing reached the network.
+    InvalidRequest,
+}
+
 /// Helpers on [`ApiError`].
 pub trait ErrorExt {
-    /// The `errors` of Cloudflare's failure envelope; empty when the failure
-    /// did not come with one (network errors, invalid requests, non-JSON bodies).
+    /// The kind of failure.
+    fn kind(&self) -> ErrorKind;
+
+    /// The HTTP status, when there was a response.
+    fn http_status(&self) -> Option<u16>;
+
+    /// The delay the server asked for (`retry-after-ms` or `retry-after`),
+    /// whatever the status.
+    fn retry_after(&self) -> Option<Duration>;
+
+    /// How many attempts were made before this error (1 when it was not retried).
+    fn attempts(&self) -> u32;
+
+    /// The `errors` of Cloudflare's failure envelope (code, message,
+    /// documentation_url, source.pointer); empty when the failure did not
+    /// come with them (network errors, invalid requests, non-JSON bodies).
     fn cloudflare_errors(&self) -> &[types::ResponseInfo];
 
-    /// A one-line description for people: what failed, the HTTP status, and
-    /// each Cloudflare `code: message`.
+    /// A one-line description for people: what failed, the HTTP status, each
+    /// Cloudflare `code: message`, and the number of attempts.
     fn report(&self) -> ErrorReport<'_>;
 }
 
 impl ErrorExt for ApiError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::ErrorResponse(response) => match response.status().as_u16() {
+                400 => ErrorKind::BadRequest,
+                401 => ErrorKind::Authentication,
+                403 => ErrorKind::PermissionDenied,
+                404 => ErrorKind::NotFound,
+                409 => ErrorKind::Conflict,
+                422 => ErrorKind::Unprocessable,
+                429 => ErrorKind::RateLimited {
+                    retry_after: self.retry_after(),
+                },
+                500.. => ErrorKind::Server,
+                _ => ErrorKind::OtherStatus,
+            },
+            Error::UnexpectedResponse(_) => ErrorKind::OtherStatus,
+            Error::CommunicationError(e) | Error::ResponseBodyError(e) if e.is_timeout() => {
+                ErrorKind::Timeout
+            }
+            Error::CommunicationError(_) | Error::ResponseBodyError(_) => ErrorKind::Connection,
+            Error::InvalidResponsePayload(..) | Error::InvalidUpgrade(_) => {
+                ErrorKind::InvalidResponse
+            }
+            Error::InvalidRequest(_) | Error::Custom(_) => ErrorKind::InvalidRequest,
+        }
+    }
+
+    fn http_status(&self) -> Option<u16> {
+        self.status().map(|s| s.as_u16())
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        let headers = match self {
+            Error::ErrorResponse(response) => response.headers(),
+            Error::UnexpectedResponse(response) => response.headers(),
+            _ => return None,
+        };
+        server_delay(headers, SystemTime::now())
+    }
+
+    fn attempts(&self) -> u32 {
+        match self {
+            Error::ErrorResponse(response) => recorded_attempts(Some(response.headers()), None),
+            Error::UnexpectedResponse(response) => {
+                recorded_attempts(Some(response.headers()), None)
+            }
+            Error::CommunicationError(e) | Error::ResponseBodyError(e) => {
+                recorded_attempts(None, e.url())
+            }
+            _ => 1,
+        }
+    }
+
     fn cloudflare_errors(&self) -> &[types::ResponseInfo] {
         match self {
             Error::ErrorResponse(response) => &response.errors,
@@ -76,10 +183,17 @@ impl fmt::Display for ErrorReport<'_> {
                     "Cloudflare API error, HTTP {}: {}",
                     response.status(),
                     response.as_ref()
-                )
+                )?;
+                // A body that was not Cloudflare's envelope is kept in `result`.
+                if let (true, Some(body)) = (response.errors.is_empty(), &response.result) {
+                    match body {
+                        serde_json::Value::String(text) => write!(f, "; body: {}", preview(text))?,
+                        other => write!(f, "; body: {}", preview(&other.to_string()))?,
+                    }
+                }
             }
             Error::InvalidRequest(reason) => {
-                write!(f, "invalid request, nothing was sent: {reason}")
+                write!(f, "invalid request, nothing was sent: {reason}")?
             }
             Error::CommunicationError(e) => {
                 let what = if e.is_timeout() {
@@ -90,41 +204,44 @@ impl fmt::Display for ErrorReport<'_> {
                     "the request failed"
                 };
                 write!(f, "{what}: ")?;
-                write_chain(f, e)
+                write_chain(f, e)?;
             }
             Error::ResponseBodyError(e) => {
                 f.write_str("the response body could not be read: ")?;
-                write_chain(f, e)
+                write_chain(f, e)?;
             }
-            Error::InvalidResponsePayload(body, e) => {
-                let text = String::from_utf8_lossy(body);
-                let preview: String = text.chars().take(BODY_PREVIEW_CHARS).collect();
-                let cut = if preview.len() < text.len() {
-                    "…"
-                } else {
-                    ""
-                };
-                write!(
-                    f,
-                    "the response is not the JSON this API describes ({e}); body ({} bytes): {preview:?}{cut}",
-                    body.len()
-                )
-            }
+            Error::InvalidResponsePayload(body, e) => write!(
+                f,
+                "the response is not the JSON this API describes ({e}); body ({} bytes): {}",
+                body.len(),
+                preview(&String::from_utf8_lossy(body))
+            )?,
             Error::UnexpectedResponse(response) => {
                 write!(
                     f,
                     "unexpected response: HTTP {} from {}",
                     response.status(),
                     response.url()
-                )
+                )?;
             }
             Error::InvalidUpgrade(e) => {
                 f.write_str("invalid response upgrade: ")?;
-                write_chain(f, e)
+                write_chain(f, e)?;
             }
-            Error::Custom(message) => f.write_str(message),
+            Error::Custom(message) => f.write_str(message)?,
+        }
+        match self.0.attempts() {
+            1 => Ok(()),
+            n => write!(f, " (after {n} attempts)"),
         }
     }
+}
+
+/// The first characters of a body, escaped, with `…` when cut.
+fn preview(text: &str) -> String {
+    let shown: String = text.chars().take(BODY_PREVIEW_CHARS).collect();
+    let cut = if shown.len() < text.len() { "…" } else { "" };
+    format!("{shown:?}{cut}")
 }
 
 impl fmt::Debug for ErrorReport<'_> {

@@ -1,16 +1,23 @@
-//! Adjustments to every request the generated code sends and every response
-//! it decodes.
+//! What every request goes through: the generated code builds it, these hooks
+//! send it under the retry policy, and hand back a response ready to decode.
 
+use std::time::Instant;
+
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::ResponseBuilderExt;
-use reqwest::header::{CONTENT_LENGTH, HeaderValue};
-use serde::de::DeserializeOwned;
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{ResponseBuilderExt, StatusCode, Url, Version};
 
-use crate::{Client, types};
+use crate::Client;
+use crate::response_fixups;
+use crate::retry::{Failure, RetryPolicy, status_is_retryable};
+
+/// Response header the client adds when a request took more than one attempt.
+pub const ATTEMPTS_HEADER: &str = "x-sdk-attempts";
 
 // Overrides the generated `impl ClientHooks for &Client` (auto-ref
 // specialization, see `progenitor_client::ClientHooks`).
-impl ClientHooks for Client {
+impl ClientHooks<RetryPolicy> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
@@ -27,143 +34,145 @@ impl ClientHooks for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
-        if info.operation_id.contains("tsig") {
-            hide_secrets_from_decode_errors(response, info.operation_id).await
+        let policy = self.inner();
+        // A streamed body cannot be sent twice: such a request gets one attempt.
+        let replayable = request.try_clone().is_some();
+        let (outcome, attempts) = if replayable && policy.max_retries > 0 {
+            let mut attempt_number = 0;
+            policy
+                .run(|| {
+                    attempt_number += 1;
+                    let copy = request.try_clone().expect("checked above");
+                    attempt(self.client(), copy, info, attempt_number)
+                })
+                .await
         } else {
-            Ok(response)
-        }
-    }
-}
-
-/// A TSIG response that fails to decode becomes `Error::InvalidResponsePayload`,
-/// whose `Display` prints the whole body, secret included; a failure envelope
-/// is printed whole too (its `result` is free-form JSON). So every `"secret"`
-/// value is replaced in failure bodies and in success bodies that will not
-/// decode; a success body that decodes is handed on untouched.
-async fn hide_secrets_from_decode_errors(
-    response: reqwest::Response,
-    operation_id: &str,
-) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    if !(status.is_success() || status.is_client_error() || status.is_server_error()) {
-        return Ok(response); // not decoded: UnexpectedResponse keeps no body text
-    }
-    let (version, mut headers, url) = (
-        response.version(),
-        response.headers().clone(),
-        response.url().clone(),
-    );
-    let mut body = response.bytes().await?.to_vec();
-
-    let decodes = status.is_success()
-        && match operation_id {
-            "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(&body),
-            "delete_tsig" => decodes_as::<types::IdResponse>(&body),
-            _ => decodes_as::<types::SingleTsigResponse>(&body),
+            (attempt(self.client(), request, info, 1).await, 1)
         };
-    if !decodes {
-        body = redact_secret_members(&body);
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        match outcome {
+            Ok(response) => Ok(response.finish(info.operation_id, attempts)),
+            // Retries spent on an error status: hand on the last response.
+            Err(Failure::Status(response)) => Ok(response.finish(info.operation_id, attempts)),
+            Err(Failure::Transport(error)) => Err(with_attempts(error, attempts)),
+        }
     }
-    let mut rebuilt = http::Response::builder()
-        .status(status)
-        .version(version)
-        .url(url);
-    if let Some(slot) = rebuilt.headers_mut() {
-        *slot = headers;
-    }
-    Ok(rebuilt
-        .body(body)
-        .expect("status, version and headers come from a valid response")
-        .into())
 }
 
-fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
-    serde_json::from_slice::<T>(body).is_ok()
+/// A response read to its end, so that a body cut off mid-way is a failed
+/// (retryable) attempt rather than an error after the hook has returned.
+pub(crate) struct Buffered {
+    pub(crate) status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    url: Url,
+    body: Bytes,
 }
 
-const SECRET_KEY: &[u8] = b"\"secret\"";
-const REDACTED: &[u8] = b"[REDACTED]";
+async fn attempt(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    info: &OperationInfo,
+    attempt_number: u32,
+) -> Result<Buffered, Failure> {
+    #[cfg(feature = "tracing")]
+    let span = crate::telemetry::attempt_span(info, &request, attempt_number);
+    #[cfg(not(feature = "tracing"))]
+    let _ = (info, attempt_number);
+    let started = Instant::now();
 
-/// Replaces the value of every `"secret"` member with `[REDACTED]`, in valid
-/// JSON or in a fragment of it (a truncated body).
-pub(crate) fn redact_secret_members(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = find(rest, SECRET_KEY) {
-        let (before, after_key) = rest.split_at(at + SECRET_KEY.len());
-        out.extend_from_slice(before);
-        let value_start = after_key
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))
-            .unwrap_or(after_key.len());
-        out.extend_from_slice(&after_key[..value_start]);
-        let value = &after_key[value_start..];
-        let value_len = if value.first() == Some(&b'"') {
-            string_literal_len(value)
-        } else {
-            value
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']'))
-                .unwrap_or(value.len())
+    let outcome = async {
+        let mut response = http.execute(request).await.map_err(Failure::Transport)?;
+        let (status, version, url) = (
+            response.status(),
+            response.version(),
+            response.url().clone(),
+        );
+        let headers = std::mem::take(response.headers_mut());
+        let body = response.bytes().await.map_err(Failure::Transport)?;
+        let buffered = Buffered {
+            status,
+            version,
+            headers,
+            url,
+            body,
         };
-        if value.first() == Some(&b'"') {
-            out.push(b'"');
-            out.extend_from_slice(REDACTED);
-            out.push(b'"');
+        if !status.is_success() && status_is_retryable(status, &buffered.headers) {
+            Err(Failure::Status(Box::new(buffered)))
         } else {
-            out.extend_from_slice(REDACTED);
+            Ok(buffered)
         }
-        rest = &value[value_len..];
-    }
-    out.extend_from_slice(rest);
-    out
+    };
+    #[cfg(feature = "tracing")]
+    let outcome = tracing::Instrument::instrument(outcome, span.clone());
+    let outcome = outcome.await;
+
+    #[cfg(feature = "tracing")]
+    crate::telemetry::attempt_finished(&span, &outcome, started.elapsed());
+    #[cfg(not(feature = "tracing"))]
+    let _ = started;
+    outcome
 }
 
-/// The length of the JSON string literal at the start of `s` (quotes
-/// included), or all of `s` when it is cut before the closing quote.
-fn string_literal_len(s: &[u8]) -> usize {
-    let mut escaped = false;
-    for (i, &b) in s.iter().enumerate().skip(1) {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b'"' => return i + 1,
-            _ => {}
+impl Buffered {
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The response handed to the generated code: failure bodies made
+    /// decodable, TSIG secrets kept out of error text, attempts recorded.
+    fn finish(mut self, operation_id: &str, attempts: u32) -> reqwest::Response {
+        let original_len = self.body.len();
+        if operation_id.contains("tsig") {
+            self.body = response_fixups::hide_tsig_secrets(self.status, operation_id, self.body);
         }
+        if !self.status.is_success() {
+            self.body = response_fixups::failure_envelope(self.body);
+        }
+        if self.body.len() != original_len {
+            self.headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        }
+        if attempts > 1 {
+            self.headers.insert(
+                HeaderName::from_static(ATTEMPTS_HEADER),
+                HeaderValue::from(attempts),
+            );
+        }
+        let mut response = http::Response::builder()
+            .status(self.status)
+            .version(self.version)
+            .url(self.url);
+        if let Some(headers) = response.headers_mut() {
+            *headers = self.headers;
+        }
+        response
+            .body(self.body)
+            .expect("status, version and headers come from a valid response")
+            .into()
     }
-    s.len()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Records the attempts in the error's URL fragment (`#attempts=3`): a
+/// `reqwest::Error` has no other place for it, and the fragment is never sent.
+fn with_attempts(mut error: reqwest::Error, attempts: u32) -> reqwest::Error {
+    if attempts > 1
+        && let Some(url) = error.url_mut()
+    {
+        url.set_fragment(Some(&format!("attempts={attempts}")));
+    }
+    error
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_secret_members;
-
-    fn redact(s: &str) -> String {
-        String::from_utf8(redact_secret_members(s.as_bytes())).unwrap()
-    }
-
-    #[test]
-    fn secrets_are_replaced_wherever_they_stand() {
-        assert_eq!(
-            redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12}"#),
-            r#"{"result":{"secret":"[REDACTED]","algo":"x"},"secret" : [REDACTED]}"#
-        );
-        assert_eq!(
-            redact(r#"[{"secret":"a"},{"secret":"b"}]"#),
-            r#"[{"secret":"[REDACTED]"},{"secret":"[REDACTED]"}]"#
-        );
-        // Cut inside the value, or right after the key.
-        assert_eq!(
-            redact(r#"{"name":"n","secret":"caf79a78"#),
-            r#"{"name":"n","secret":"[REDACTED]""#
-        );
-        assert_eq!(redact(r#"{"secret""#), r#"{"secret"[REDACTED]"#);
-        assert_eq!(redact("no secrets here"), "no secrets here");
-    }
+/// The attempts recorded by the hooks: the response header, or the URL
+/// fragment of a transport error; 1 when neither is there.
+pub(crate) fn recorded_attempts(headers: Option<&HeaderMap>, url: Option<&Url>) -> u32 {
+    let from_header = headers
+        .and_then(|h| h.get(ATTEMPTS_HEADER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let from_fragment = url
+        .and_then(Url::fragment)
+        .and_then(|f| f.strip_prefix("attempts="))
+        .and_then(|n| n.parse().ok());
+    from_header.or(from_fragment).unwrap_or(1)
 }

@@ -13,12 +13,17 @@ pub mod const_bool;
 mod credentials;
 mod error;
 mod hooks;
+mod response_fixups;
+pub mod retry;
 pub mod secret;
+#[cfg(feature = "tracing")]
+mod telemetry;
 
 pub use config::{
     BASE_URL_VAR, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
-pub use error::{ApiError, ErrorExt, ErrorReport};
+pub use error::{ApiError, ErrorExt, ErrorKind, ErrorReport};
 pub use generated::*;
+pub use hooks::ATTEMPTS_HEADER;

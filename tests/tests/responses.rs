@@ -7,9 +7,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// Update Peer with retries off: these tests are about one response each
+/// (retries are tested in `retries.rs`).
 async fn update_peer_at(base_url: &str) -> Result<types::SinglePeerResponse, ApiError> {
     let client = Client::builder(Credentials::api_token("test-token-123"))
         .base_url(base_url)
+        .max_retries(0)
         .build()
         .unwrap();
     update_example_peer(&client, types::PeerUpdate::builder().name("my-peer-1"))
@@ -117,31 +120,72 @@ async fn a_server_error_envelope_is_typed() {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::ErrorResponse(r) if r.status() == 500));
-    assert!(
-        !err.is_retryable(),
-        "progenitor counts only 429/502/503/504 as retryable"
-    );
     insta::assert_snapshot!(err.report().to_string(), @"Cloudflare API error, HTTP 500 Internal Server Error: 10001: Internal error");
 }
 
 #[tokio::test]
-async fn an_html_bad_gateway_is_an_invalid_payload_that_keeps_the_body() {
+async fn an_html_bad_gateway_is_a_typed_502_that_keeps_the_body() {
     let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
     let err = update_peer_answered_by(raw_response(502, html, "text/html"))
         .await
         .unwrap_err();
-    let Error::InvalidResponsePayload(body, _) = &err else {
+    let Error::ErrorResponse(response) = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(body.as_ref(), html.as_bytes(), "the body is kept whole");
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html",
+        "the server's headers are kept"
+    );
+    assert_eq!(
+        response.result,
+        Some(Value::String(html.to_owned())),
+        "the body is kept whole"
+    );
     assert!(err.cloudflare_errors().is_empty());
-    insta::assert_snapshot!(err.report().to_string(), @r#"the response is not the JSON this API describes (expected value at line 1 column 1); body (153 bytes): "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n""#);
+    insta::assert_snapshot!(err.report().to_string(), @r#"Cloudflare API error, HTTP 502 Bad Gateway: no error details; body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n""#);
+}
+
+#[tokio::test]
+async fn a_failure_body_in_another_json_shape_is_kept_as_json() {
+    let err = update_peer_answered_by(json_response(405, json!({"error": "method not allowed"})))
+        .await
+        .unwrap_err();
+    let Error::ErrorResponse(response) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        response.result,
+        Some(json!({"error": "method not allowed"}))
+    );
+    assert_eq!(
+        err.report().to_string(),
+        r#"Cloudflare API error, HTTP 405 Method Not Allowed: no error details; body: "{\"error\":\"method not allowed\"}""#
+    );
 }
 
 #[tokio::test]
 async fn a_long_non_json_body_is_cut_in_the_report() {
     let body = "é".repeat(5_000);
     let err = update_peer_answered_by(raw_response(503, &body, "text/plain"))
+        .await
+        .unwrap_err();
+    let report = err.report().to_string();
+    assert!(
+        report.starts_with(
+            "Cloudflare API error, HTTP 503 Service Unavailable: no error details; body: \"ééé"
+        ),
+        "{report}"
+    );
+    assert!(report.ends_with('…'), "{report}");
+    assert!(report.len() < 600, "{report}");
+}
+
+#[tokio::test]
+async fn a_long_invalid_success_body_is_cut_in_the_report() {
+    let body = "é".repeat(5_000);
+    let err = update_peer_answered_by(raw_response(200, &body, "text/plain"))
         .await
         .unwrap_err();
     let report = err.report().to_string();
@@ -242,6 +286,7 @@ async fn a_slow_server_is_a_timeout_error() {
     let client = Client::builder(Credentials::api_token("t"))
         .base_url(server.uri())
         .timeout(std::time::Duration::from_millis(200))
+        .max_retries(0)
         .build()
         .unwrap();
     let err = update_example_peer(&client, types::PeerUpdate::builder().name("x"))

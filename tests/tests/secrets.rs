@@ -5,6 +5,8 @@ use sdk_tests::{EXAMPLE_ACCOUNT_ID, update_example_peer};
 use serde_json::json;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
+/// Retries stay on (their annotations must not leak either), but quick.
+const FAST: std::time::Duration = std::time::Duration::from_millis(1);
 const TOKEN: &str = "tok-SECRET-7f3a9c";
 const API_KEY: &str = "key-SECRET-144c9d";
 const SERVICE_KEY: &str = "svc-SECRET-v1.0";
@@ -87,6 +89,7 @@ async fn api_errors_hide_secrets() {
         for base_url in [server.uri(), format!("http://127.0.0.1:{closed_port}")] {
             let client = Client::builder(credentials.clone())
                 .base_url(base_url)
+                .retry_backoff(FAST, FAST)
                 .build()
                 .unwrap();
             let err = failing_call(&client).await;
@@ -179,6 +182,7 @@ async fn tsig_secrets_stay_out_of_decode_errors() {
             .await;
         let client = Client::builder(Credentials::api_token("t"))
             .base_url(server.uri())
+            .retry_backoff(FAST, FAST)
             .build()
             .unwrap();
         let err = client

@@ -8,7 +8,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use sha2::{Digest, Sha256};
 
 /// The spec fragment, relative to the workspace root.
@@ -52,6 +52,15 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
+        // The hand-written hooks (sdk/src/hooks.rs) drop the api-version
+        // header and run the retry policy: without them the client is wrong,
+        // so a missing `impl ClientHooks` must not compile.
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(
+            "crate::retry::RetryPolicy"
+                .parse()
+                .expect("a type path is a token stream"),
+        )
         // typify turns `{type: boolean, enum: [true]}` into a plain `bool`,
         // silently accepting `"success": false` in a 200 body. These
         // hand-written types (sdk/src/const_bool.rs) accept only the constant.

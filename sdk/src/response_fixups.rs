@@ -1,0 +1,157 @@
+//! Fix-ups of a complete response body before the generated code decodes it.
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::types;
+
+/// Makes any failure body decodable as Cloudflare's failure envelope, so that
+/// every 4XX/5XX arrives as `Error::ErrorResponse` with its status. A body
+/// that is not the envelope (an HTML page from a proxy, other JSON, nothing)
+/// is kept whole in `result`: JSON as it was, anything else as text, empty as
+/// null; `errors` is then empty.
+pub(crate) fn failure_envelope(body: Bytes) -> Bytes {
+    if decodes_as::<types::ApiResponseCommonFailure>(&body) {
+        return body;
+    }
+    let original = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
+    let envelope = json!({"success": false, "errors": [], "messages": [], "result": original});
+    Bytes::from(serde_json::to_vec(&envelope).expect("a JSON value serializes"))
+}
+
+/// A TSIG success body that fails to decode becomes
+/// `Error::InvalidResponsePayload`, whose `Display` prints the whole body; a
+/// failure envelope is printed whole too (its `result` is free-form JSON). So
+/// every `"secret"` value is replaced in failure bodies and in success bodies
+/// that will not decode; a success body that decodes is left untouched.
+pub(crate) fn hide_tsig_secrets(status: StatusCode, operation_id: &str, body: Bytes) -> Bytes {
+    let decodes = status.is_success()
+        && match operation_id {
+            "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(&body),
+            "delete_tsig" => decodes_as::<types::IdResponse>(&body),
+            _ => decodes_as::<types::SingleTsigResponse>(&body),
+        };
+    if decodes {
+        body
+    } else {
+        Bytes::from(redact_secret_members(&body))
+    }
+}
+
+fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
+    serde_json::from_slice::<T>(body).is_ok()
+}
+
+const SECRET_KEY: &[u8] = b"\"secret\"";
+const REDACTED: &[u8] = b"[REDACTED]";
+
+/// Replaces the value of every `"secret"` member with `[REDACTED]`, in valid
+/// JSON or in a fragment of it (a truncated body).
+fn redact_secret_members(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = find(rest, SECRET_KEY) {
+        let (before, after_key) = rest.split_at(at + SECRET_KEY.len());
+        out.extend_from_slice(before);
+        let value_start = after_key
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))
+            .unwrap_or(after_key.len());
+        out.extend_from_slice(&after_key[..value_start]);
+        let value = &after_key[value_start..];
+        let value_len = if value.first() == Some(&b'"') {
+            out.push(b'"');
+            out.extend_from_slice(REDACTED);
+            out.push(b'"');
+            string_literal_len(value)
+        } else {
+            out.extend_from_slice(REDACTED);
+            value
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']'))
+                .unwrap_or(value.len())
+        };
+        rest = &value[value_len..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// The length of the JSON string literal at the start of `s` (quotes
+/// included), or all of `s` when it is cut before the closing quote.
+fn string_literal_len(s: &[u8]) -> usize {
+    let mut escaped = false;
+    for (i, &b) in s.iter().enumerate().skip(1) {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return i + 1,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(s: &str) -> String {
+        String::from_utf8(redact_secret_members(s.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn secrets_are_replaced_wherever_they_stand() {
+        assert_eq!(
+            redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12}"#),
+            r#"{"result":{"secret":"[REDACTED]","algo":"x"},"secret" : [REDACTED]}"#
+        );
+        assert_eq!(
+            redact(r#"[{"secret":"a"},{"secret":"b"}]"#),
+            r#"[{"secret":"[REDACTED]"},{"secret":"[REDACTED]"}]"#
+        );
+        // Cut inside the value, or right after the key.
+        assert_eq!(
+            redact(r#"{"name":"n","secret":"caf79a78"#),
+            r#"{"name":"n","secret":"[REDACTED]""#
+        );
+        assert_eq!(redact(r#"{"secret""#), r#"{"secret"[REDACTED]"#);
+        assert_eq!(redact("no secrets here"), "no secrets here");
+    }
+
+    fn envelope(body: &str) -> Value {
+        serde_json::from_slice(&failure_envelope(Bytes::from(body.to_owned()))).unwrap()
+    }
+
+    #[test]
+    fn failure_bodies_become_envelopes_without_losing_anything() {
+        let real = r#"{"success":false,"errors":[{"code":7003,"message":"No route for the URI"}]}"#;
+        assert_eq!(
+            failure_envelope(Bytes::from(real)),
+            Bytes::from(real),
+            "an envelope is left as it is"
+        );
+        assert_eq!(envelope("<html>502</html>")["result"], "<html>502</html>");
+        assert_eq!(
+            envelope(r#"{"error":"nope"}"#)["result"],
+            json!({"error": "nope"})
+        );
+        assert_eq!(envelope("")["result"], Value::Null);
+        assert_eq!(
+            envelope("{\"success\":false,")["result"],
+            "{\"success\":false,"
+        );
+        assert_eq!(envelope("x")["errors"], json!([]));
+    }
+}
