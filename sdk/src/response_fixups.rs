@@ -52,9 +52,36 @@ fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
 const SECRET_KEY: &[u8] = b"\"secret\"";
 const REDACTED: &[u8] = b"[REDACTED]";
 
-/// Replaces the value of every `"secret"` member with `[REDACTED]`, in valid
-/// JSON or in a fragment of it (a truncated body).
+/// Replaces the value of every `secret` member with `"[REDACTED]"`: in JSON
+/// as parsed (so escaped keys are found too), or, in a body that does not
+/// parse (a truncated one), wherever `"secret"` stands.
 fn redact_secret_members(body: &[u8]) -> Vec<u8> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut value) => {
+            redact_parsed(&mut value);
+            serde_json::to_vec(&value).expect("a JSON value serializes")
+        }
+        Err(_) => redact_lexically(body),
+    }
+}
+
+fn redact_parsed(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if key == "secret" {
+                    *member = Value::String("[REDACTED]".to_owned());
+                } else {
+                    redact_parsed(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_parsed),
+        _ => {}
+    }
+}
+
+fn redact_lexically(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
     let mut rest = body;
     while let Some(at) = find(rest, SECRET_KEY) {
@@ -112,14 +139,28 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_replaced_wherever_they_stand() {
+    fn secrets_are_replaced_in_parsed_json() {
         assert_eq!(
             redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12}"#),
-            r#"{"result":{"secret":"[REDACTED]","algo":"x"},"secret" : [REDACTED]}"#
+            r#"{"result":{"algo":"x","secret":"[REDACTED]"},"secret":"[REDACTED]"}"#
         );
         assert_eq!(
-            redact(r#"[{"secret":"a"},{"secret":"b"}]"#),
+            redact(r#"[{"secret":"a"},{"secret":{"x":1}}]"#),
             r#"[{"secret":"[REDACTED]"},{"secret":"[REDACTED]"}]"#
+        );
+        assert_eq!(
+            redact(r#"{"secr\u0065t":"s"}"#),
+            r#"{"secret":"[REDACTED]"}"#,
+            "escaped keys too"
+        );
+        assert_eq!(redact(r#""no secrets here""#), r#""no secrets here""#);
+    }
+
+    #[test]
+    fn secrets_are_replaced_in_fragments() {
+        assert_eq!(
+            redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12"#),
+            r#"{"result":{"secret":"[REDACTED]","algo":"x"},"secret" : [REDACTED]"#
         );
         // Cut inside the value, or right after the key.
         assert_eq!(

@@ -2,7 +2,9 @@
 //! failure as a typed error with a readable report.
 
 use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, types};
-use sdk_tests::{UPDATE_PEER_PATH, update_example_peer, update_peer_response_example};
+use sdk_tests::{
+    EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_example_peer, update_peer_response_example,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -303,4 +305,64 @@ async fn a_slow_server_is_a_timeout_error() {
         "{}",
         err.report()
     );
+}
+
+#[tokio::test]
+async fn error_kinds_follow_the_status_and_keep_cloudflare_errors() {
+    use cloudflare_secondary_dns::ErrorKind;
+    let cases = [
+        (400, ErrorKind::BadRequest),
+        (401, ErrorKind::Authentication),
+        (403, ErrorKind::PermissionDenied),
+        (404, ErrorKind::NotFound),
+        (409, ErrorKind::Conflict),
+        (422, ErrorKind::Unprocessable),
+        (
+            429,
+            ErrorKind::RateLimited {
+                retry_after: Some(std::time::Duration::from_secs(7)),
+            },
+        ),
+        (500, ErrorKind::Server),
+        (503, ErrorKind::Server),
+        (418, ErrorKind::OtherStatus),
+    ];
+    for (status, kind) in cases {
+        let body = json!({"success": false, "errors": [{"code": 1003, "message": "Invalid name",
+            "documentation_url": "https://developers.cloudflare.com/", "source": {"pointer": "/name"}}]});
+        let err =
+            update_peer_answered_by(json_response(status, body).insert_header("retry-after", "7"))
+                .await
+                .unwrap_err();
+        assert_eq!(err.kind(), kind, "HTTP {status}");
+        let first = &err.cloudflare_errors()[0];
+        assert_eq!(
+            (first.code, first.documentation_url.as_deref()),
+            (1003, Some("https://developers.cloudflare.com/"))
+        );
+        assert_eq!(
+            first.source.as_ref().and_then(|s| s.pointer.as_deref()),
+            Some("/name")
+        );
+    }
+    let mut body = update_peer_response_example().clone();
+    body["success"] = false.into();
+    let err = update_peer_answered_by(json_response(200, body))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+    let err = update_peer_at("http://127.0.0.1:1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    let client = Client::builder(Credentials::api_token("t"))
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    let err = client
+        .get_peer()
+        .account_id("..")
+        .peer_id(EXAMPLE_PEER_ID)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }
