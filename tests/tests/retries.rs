@@ -264,7 +264,7 @@ async fn cutting_server(cut: u32) -> (String, Arc<AtomicU32>) {
                     let _ = socket
                         .write_all(format!("{head}{}", &body[..body.len() / 2]).as_bytes())
                         .await;
-                    let _ = socket.set_linger(Some(Duration::ZERO)); // close with a reset
+                    let _ = socket.set_zero_linger(); // close with a reset
                 } else {
                     let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
                     let _ = socket.flush().await;
