@@ -10,7 +10,9 @@ use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, Respo
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
+mod lean_server;
 mod stand_in;
+pub use lean_server::{LeanRequest, LeanResponse, LeanServer, lean_response, start_lean_server};
 pub use stand_in::{EXAMPLE_TSIG_ID, start_stand_in};
 
 /// The spec fragment, the single source of truth for fixtures too.

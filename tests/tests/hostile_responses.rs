@@ -1,0 +1,352 @@
+//! Hostile responses, generated at random from a seed, sent by a local server
+//! through the real response path (hooks, fix-ups, generated decoding): every
+//! case must end in `Ok` or a typed error that agrees with the response, and
+//! no TSIG secret may reach an error's text. Nothing may panic.
+//!
+//! Run longer with:
+//! `HOSTILE_CASES=1000000 cargo test --release -p sdk-tests --test hostile_responses -- --nocapture`
+//! (`HOSTILE_SEED=<n>` replays another sequence; a failure prints its case number and seed.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, ErrorKind, types};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sdk_tests::{
+    EXAMPLE_ACCOUNT_ID, lean_response, start_lean_server, update_peer_response_example,
+};
+use serde_json::{Value, json};
+
+/// CI's bounded pass; the command above runs as many as asked.
+const DEFAULT_CASES: usize = 5_000;
+const IN_FLIGHT: usize = 64;
+const SECRET_MARK: &str = "tsig-SECRET-";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One generated response.
+struct Case {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+}
+
+/// Case `index` of sequence `seed`: the server and the checker make the same one.
+fn case(seed: u64, index: usize) -> Case {
+    let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    const STATUSES: &[u16] = &[
+        200, 200, 200, 200, 200, 200, 201, 204, 206, 301, 304, 400, 401, 403, 404, 409, 422, 429,
+        500, 502, 503, 504, 599,
+    ];
+    let status = STATUSES[rng.random_range(0..STATUSES.len())];
+    let content_type =
+        ["application/json", "text/html", "application/octet-stream"][rng.random_range(0..3)];
+    let body = match rng.random_range(0..10) {
+        0 => (0..rng.random_range(0..512))
+            .map(|_| rng.random())
+            .collect(),
+        1 => mutated(&mut rng, envelope_for(index))
+            .to_string()
+            .into_bytes(),
+        2 => {
+            let full = mutated(&mut rng, envelope_for(index))
+                .to_string()
+                .into_bytes();
+            full[..rng.random_range(0..=full.len())].to_vec()
+        }
+        3 => nested(&mut rng),
+        4 => huge(&mut rng, index),
+        5 => {
+            let mut envelope = envelope_for(index);
+            let success = [
+                Value::Null,
+                json!(false),
+                json!("true"),
+                json!(1),
+                json!([true]),
+            ];
+            match rng.random_range(0..=success.len()) {
+                0 => drop(envelope.as_object_mut().unwrap().remove("success")),
+                n => envelope["success"] = success[n - 1].clone(),
+            }
+            envelope.to_string().into_bytes()
+        }
+        6 => {
+            let failure = failure(&mut rng);
+            mutated(&mut rng, failure).to_string().into_bytes()
+        }
+        7 => failure(&mut rng).to_string().into_bytes(),
+        8 => Vec::new(),
+        _ => {
+            // A string with bytes that are not UTF-8.
+            let mut body = envelope_for(index).to_string().into_bytes();
+            if let Some(at) = body.windows(4).position(|w| w == b"name") {
+                body.splice(at + 8..at + 8, [0xff, 0xfe, 0xc3]);
+            }
+            body
+        }
+    };
+    Case {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// Even cases go to Update Peer, odd ones to TSIG Details (whose bodies carry a secret).
+fn is_tsig(index: usize) -> bool {
+    index % 2 == 1
+}
+
+fn envelope_for(index: usize) -> Value {
+    if is_tsig(index) {
+        json!({"errors": [], "messages": [], "success": true, "result": {
+            "id": "69cd1e104af3e6ed3cb344f263fd0d5a", "name": "tsig.customer.cf.",
+            "algo": "hmac-sha512.", "secret": format!("{SECRET_MARK}{index}")}})
+    } else {
+        update_peer_response_example().clone()
+    }
+}
+
+fn failure(rng: &mut StdRng) -> Value {
+    let code = [
+        json!(1003),
+        json!(-1),
+        json!(1e300),
+        json!(u64::MAX),
+        json!("1003"),
+        Value::Null,
+    ];
+    json!({"success": false, "errors": [{"code": code[rng.random_range(0..code.len())], "message": "m"}],
+           "messages": [], "result": null})
+}
+
+fn random_value(rng: &mut StdRng) -> Value {
+    match rng.random_range(0..10) {
+        0 => Value::Null,
+        1 => json!(rng.random::<bool>()),
+        2 => json!(rng.random_range(-70_000i64..140_000)),
+        3 => [json!(53.5), json!(1e308), json!(-0.0), json!(65536)][rng.random_range(0..4)].clone(),
+        4 => json!(u64::MAX),
+        5 => json!("é\u{0}\u{202e}😀"),
+        6 => json!("x".repeat(rng.random_range(0..3000))),
+        7 => json!([1, "two", null]),
+        8 => json!({"unknown": {"deeper": [true]}}),
+        _ => json!(""),
+    }
+}
+
+/// A JSON pointer to a random member or item of `value` (or to `value`).
+fn random_pointer(rng: &mut StdRng, value: &Value) -> String {
+    let mut pointer = String::new();
+    let mut at = value;
+    while rng.random_bool(0.6) {
+        match at {
+            Value::Object(members) if !members.is_empty() => {
+                let (key, member) = members
+                    .iter()
+                    .nth(rng.random_range(0..members.len()))
+                    .unwrap();
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                at = member;
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let index = rng.random_range(0..items.len());
+                pointer.push_str(&format!("/{index}"));
+                at = &items[index];
+            }
+            _ => break,
+        }
+    }
+    pointer
+}
+
+/// `value` with 1–4 random changes: a member replaced, removed or added.
+fn mutated(rng: &mut StdRng, mut value: Value) -> Value {
+    for _ in 0..rng.random_range(1..=4) {
+        let pointer = random_pointer(rng, &value);
+        let replacement = random_value(rng);
+        let choice = rng.random_range(0..3);
+        let key_at = rng.random::<u16>();
+        let target = value
+            .pointer_mut(&pointer)
+            .expect("the pointer was just made from this value");
+        match (choice, target) {
+            (0, Value::Object(members)) if !members.is_empty() => {
+                let key = members
+                    .keys()
+                    .nth(usize::from(key_at) % members.len())
+                    .unwrap()
+                    .clone();
+                members.remove(&key);
+            }
+            (1, Value::Object(members)) => {
+                members.insert(format!("unknown_{key_at}"), replacement);
+            }
+            (_, target) => *target = replacement,
+        }
+    }
+    value
+}
+
+fn nested(rng: &mut StdRng) -> Vec<u8> {
+    let depth = rng.random_range(1..5000);
+    let (open, close) = if rng.random_bool(0.5) {
+        ("[", "]")
+    } else {
+        ("{\"a\":", "}")
+    };
+    format!("{}1{}", open.repeat(depth), close.repeat(depth)).into_bytes()
+}
+
+fn huge(rng: &mut StdRng, index: usize) -> Vec<u8> {
+    let mut envelope = envelope_for(index);
+    if rng.random_range(0..100) == 0 {
+        envelope["result"]["name"] = json!("n".repeat(rng.random_range(1..2_000_000)));
+    } else {
+        envelope["messages"] = json!(vec![
+            json!({"code": 1000, "message": "m"});
+            rng.random_range(0..5000)
+        ]);
+    }
+    envelope.to_string().into_bytes()
+}
+
+/// Checks the outcome of case `index` against what its response was.
+fn check(index: usize, case: &Case, outcome: Result<(), ApiError>) -> Result<(), String> {
+    let tsig = is_tsig(index);
+    let decodes = if tsig {
+        serde_json::from_slice::<types::SingleTsigResponse>(&case.body).is_ok()
+    } else {
+        serde_json::from_slice::<types::SinglePeerResponse>(&case.body).is_ok()
+    };
+    let status = case.status;
+    match (&outcome, status) {
+        (Ok(()), 200) if decodes => {}
+        (Err(Error::InvalidResponsePayload(..)), 200) if !decodes => {}
+        (Err(err @ Error::ErrorResponse(response)), 400..=599) if response.status() == status => {
+            let kind_ok = match err.kind() {
+                ErrorKind::Server => status >= 500,
+                ErrorKind::RateLimited { .. } => status == 429,
+                _ => status < 500,
+            };
+            if !kind_ok {
+                return Err(format!("kind {:?} for HTTP {status}", err.kind()));
+            }
+        }
+        (Err(Error::UnexpectedResponse(response)), _)
+            if response.status() == status && status != 200 => {}
+        _ => {
+            return Err(format!(
+                "HTTP {status}, decodes: {decodes}: unexpected outcome {outcome:?}"
+            ));
+        }
+    }
+    if let Err(err) = &outcome {
+        let text = format!("{err} {err:?} {}", err.report());
+        if text.contains(SECRET_MARK) {
+            return Err(format!("a TSIG secret reached the error text: {text:.300}"));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_responses_end_in_ok_or_a_typed_error() {
+    let cases: usize = env_or("HOSTILE_CASES", DEFAULT_CASES);
+    let seed: u64 = env_or("HOSTILE_SEED", 0x5eed);
+    let server = start_lean_server(move |request| {
+        let index = request
+            .uri()
+            .path()
+            .rsplit('/')
+            .next()
+            .and_then(|id| usize::from_str_radix(id, 16).ok());
+        let case = case(
+            seed,
+            index.expect("the case number is the last path segment"),
+        );
+        lean_response(case.status, case.content_type, case.body)
+    })
+    .await;
+    let client = Arc::new(
+        Client::builder(Credentials::api_token("t"))
+            .base_url(&server.url)
+            .max_retries(0)
+            .build()
+            .unwrap(),
+    );
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..IN_FLIGHT)
+        .map(|_| {
+            let (client, next) = (client.clone(), next.clone());
+            tokio::spawn(async move {
+                let (mut failures, mut tally) = (Vec::new(), [0usize; 4]);
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= cases {
+                        return (failures, tally);
+                    }
+                    let id = format!("{index:032x}");
+                    let outcome = if is_tsig(index) {
+                        let call = client.get_tsig().account_id(EXAMPLE_ACCOUNT_ID).tsig_id(id);
+                        call.send().await.map(drop)
+                    } else {
+                        let body = types::PeerUpdate::builder().name("fuzz");
+                        client
+                            .update_peer()
+                            .account_id(EXAMPLE_ACCOUNT_ID)
+                            .peer_id(id)
+                            .body(body)
+                            .send()
+                            .await
+                            .map(drop)
+                    };
+                    tally[match &outcome {
+                        Ok(()) => 0,
+                        Err(Error::ErrorResponse(_)) => 1,
+                        Err(Error::InvalidResponsePayload(..)) => 2,
+                        Err(_) => 3,
+                    }] += 1;
+                    if let Err(problem) = check(index, &case(seed, index), outcome) {
+                        failures.push(format!("case {index} (seed {seed:#x}): {problem}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    let (mut failures, mut tally) = (Vec::new(), [0usize; 4]);
+    for worker in workers {
+        let (worker_failures, worker_tally) = worker.await.expect("a worker panicked");
+        failures.extend(worker_failures);
+        tally
+            .iter_mut()
+            .zip(worker_tally)
+            .for_each(|(total, n)| *total += n);
+    }
+    let [ok, typed, invalid, other] = tally;
+    eprintln!(
+        "{cases} hostile responses (seed {seed:#x}): {ok} Ok, {typed} ErrorResponse, \
+         {invalid} InvalidResponsePayload, {other} other errors; {} failures",
+        failures.len()
+    );
+    // Every outcome happened, so the checks were not vacuous.
+    assert!(
+        cases < 1000 || tally.iter().all(|&n| n > 0),
+        "an outcome never happened: {tally:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures, first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
+}
