@@ -36,13 +36,13 @@ impl ClientHooks<RetryPolicy> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.inner();
         // A streamed body cannot be sent twice: such a request gets one attempt.
-        let replayable = request.try_clone().is_some();
+        let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         let (outcome, attempts) = if replayable && policy.max_retries > 0 {
             let mut attempt_number = 0;
             policy
                 .run(|| {
                     attempt_number += 1;
-                    let copy = request.try_clone().expect("checked above");
+                    let copy = request.try_clone().expect("a buffered body clones");
                     attempt(self.client(), copy, info, attempt_number)
                 })
                 .await
