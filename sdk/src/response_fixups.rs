@@ -31,18 +31,24 @@ pub(crate) fn failure_envelope(body: Bytes) -> Bytes {
 /// failure envelope is printed whole too (its `result` is free-form JSON). So
 /// every `"secret"` value is replaced in failure bodies and in success bodies
 /// that will not decode; a success body that decodes is left untouched.
+///
+/// Redaction must not make a body decode that did not: the caller would get a
+/// made-up secret. Values keep their JSON type, and in the rare case where the
+/// secret alone made the body invalid, a note is appended that keeps it so.
 pub(crate) fn hide_tsig_secrets(status: StatusCode, operation_id: &str, body: Bytes) -> Bytes {
-    let decodes = status.is_success()
-        && match operation_id {
-            "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(&body),
-            "delete_tsig" => decodes_as::<types::IdResponse>(&body),
-            _ => decodes_as::<types::SingleTsigResponse>(&body),
-        };
-    if decodes {
-        body
-    } else {
-        Bytes::from(redact_secret_members(&body))
+    let decodes = |body: &[u8]| match operation_id {
+        "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(body),
+        "delete_tsig" => decodes_as::<types::IdResponse>(body),
+        _ => decodes_as::<types::SingleTsigResponse>(body),
+    };
+    if status.is_success() && decodes(&body) {
+        return body;
     }
+    let mut redacted = redact_secret_members(&body);
+    if status.is_success() && decodes(&redacted) {
+        redacted.extend_from_slice(b"\n(secrets redacted; the original body did not decode)");
+    }
+    Bytes::from(redacted)
 }
 
 fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
@@ -52,9 +58,9 @@ fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
 const SECRET_KEY: &[u8] = b"\"secret\"";
 const REDACTED: &[u8] = b"[REDACTED]";
 
-/// Replaces the value of every `secret` member with `"[REDACTED]"`: in JSON
-/// as parsed (so escaped keys are found too), or, in a body that does not
-/// parse (a truncated one), wherever `"secret"` stands.
+/// Replaces the value of every `secret` member: in JSON as parsed (so escaped
+/// keys are found too), or, in a body that does not parse (a truncated one),
+/// wherever `"secret"` stands.
 fn redact_secret_members(body: &[u8]) -> Vec<u8> {
     match serde_json::from_slice::<Value>(body) {
         Ok(mut value) => {
@@ -70,7 +76,15 @@ fn redact_parsed(value: &mut Value) {
         Value::Object(members) => {
             for (key, member) in members.iter_mut() {
                 if key == "secret" {
-                    *member = Value::String("[REDACTED]".to_owned());
+                    // Same JSON type, so decoding fails (or not) as before.
+                    *member = match member {
+                        Value::String(_) => Value::String("[REDACTED]".to_owned()),
+                        Value::Number(_) => Value::from(0),
+                        Value::Bool(_) => Value::Bool(false),
+                        Value::Array(_) => Value::Array(Vec::new()),
+                        Value::Object(_) => Value::Object(Default::default()),
+                        Value::Null => Value::Null,
+                    };
                 } else {
                     redact_parsed(member);
                 }
@@ -142,11 +156,11 @@ mod tests {
     fn secrets_are_replaced_in_parsed_json() {
         assert_eq!(
             redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12}"#),
-            r#"{"result":{"algo":"x","secret":"[REDACTED]"},"secret":"[REDACTED]"}"#
+            r#"{"result":{"algo":"x","secret":"[REDACTED]"},"secret":0}"#
         );
         assert_eq!(
-            redact(r#"[{"secret":"a"},{"secret":{"x":1}}]"#),
-            r#"[{"secret":"[REDACTED]"},{"secret":"[REDACTED]"}]"#
+            redact(r#"[{"secret":"a"},{"secret":{"x":1}},{"secret":[7]},{"secret":true}]"#),
+            r#"[{"secret":"[REDACTED]"},{"secret":{}},{"secret":[]},{"secret":false}]"#
         );
         assert_eq!(
             redact(r#"{"secr\u0065t":"s"}"#),
@@ -169,6 +183,27 @@ mod tests {
         );
         assert_eq!(redact(r#"{"secret""#), r#"{"secret"[REDACTED]"#);
         assert_eq!(redact("no secrets here"), "no secrets here");
+    }
+
+    #[test]
+    fn redaction_never_makes_a_tsig_body_decode() {
+        let tsig = |secret: &str| {
+            format!(
+                r#"{{"errors":[],"messages":[],"success":true,"result":{{"id":"i","name":"n","algo":"a","secret":{secret}}}}}"#
+            )
+        };
+        let hidden = |body: String| {
+            let out = hide_tsig_secrets(StatusCode::OK, "get_tsig", Bytes::from(body));
+            let decodes = decodes_as::<types::SingleTsigResponse>(&out);
+            (decodes, String::from_utf8(out.to_vec()).unwrap())
+        };
+        // A valid body is untouched; a secret of the wrong type stays wrong.
+        assert_eq!(hidden(tsig(r#""s3cr3t""#)), (true, tsig(r#""s3cr3t""#)));
+        let (decodes, text) = hidden(tsig("12345"));
+        assert!(!decodes && !text.contains("12345"), "{text}");
+        // An invalid escape made only the secret invalid: still not decodable.
+        let (decodes, text) = hidden(tsig(r#""s3\q""#));
+        assert!(!decodes && !text.contains("s3"), "{text}");
     }
 
     fn envelope(body: &str) -> Value {
