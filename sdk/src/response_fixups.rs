@@ -16,14 +16,23 @@ pub(crate) fn failure_envelope(body: Bytes) -> Bytes {
     if decodes_as::<types::ApiResponseCommonFailure>(&body) {
         return body;
     }
-    let original = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    let wrap = |original: Value| {
+        let envelope = json!({"success": false, "errors": [], "messages": [], "result": original});
+        serde_json::to_vec(&envelope).expect("a JSON value serializes")
     };
-    let envelope = json!({"success": false, "errors": [], "messages": [], "result": original});
-    Bytes::from(serde_json::to_vec(&envelope).expect("a JSON value serializes"))
+    let as_text = || Value::String(String::from_utf8_lossy(&body).into_owned());
+    let wrapped = match serde_json::from_slice(&body) {
+        _ if body.is_empty() => wrap(Value::Null),
+        Ok(json) => wrap(json),
+        Err(_) => wrap(as_text()),
+    };
+    // JSON nested just under serde_json's depth limit is over it once wrapped:
+    // keep such a body as text.
+    if decodes_as::<types::ApiResponseCommonFailure>(&wrapped) {
+        Bytes::from(wrapped)
+    } else {
+        Bytes::from(wrap(as_text()))
+    }
 }
 
 /// A TSIG success body that fails to decode becomes
@@ -229,5 +238,8 @@ mod tests {
             "{\"success\":false,"
         );
         assert_eq!(envelope("x")["errors"], json!([]));
+        // Nested JSON that would pass serde_json's depth limit once wrapped.
+        let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+        assert_eq!(envelope(&deep)["result"], Value::String(deep.clone()));
     }
 }
