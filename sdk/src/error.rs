@@ -192,9 +192,13 @@ impl fmt::Display for ErrorReport<'_> {
                     }
                 }
             }
-            Error::InvalidRequest(reason) => {
-                write!(f, "invalid request, nothing was sent: {reason}")?
-            }
+            Error::InvalidRequest(reason) => match refused_identifier(reason) {
+                Some(parameter) => write!(
+                    f,
+                    "invalid request, nothing was sent: {parameter} must be 32 lowercase hexadecimal characters"
+                )?,
+                None => write!(f, "invalid request, nothing was sent: {reason}")?,
+            },
             Error::CommunicationError(e) => {
                 let what = if e.is_timeout() {
                     "the request timed out"
@@ -235,6 +239,14 @@ impl fmt::Display for ErrorReport<'_> {
             n => write!(f, " (after {n} attempts)"),
         }
     }
+}
+
+/// The parameter named by the generated builder's message for an identifier
+/// it refused: "conversion to `crate :: PeerIdentifier` for peer_id failed".
+fn refused_identifier(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("conversion to `crate :: ")?;
+    let (_, parameter) = rest.split_once("Identifier` for ")?;
+    parameter.strip_suffix(" failed")
 }
 
 /// The first characters of a body, escaped, with `…` when cut.

@@ -10,68 +10,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Account identifier (32 lowercase hexadecimal characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AccountIdentifier(::std::string::String);
-    impl ::std::ops::Deref for AccountIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AccountIdentifier> for ::std::string::String {
-        fn from(value: AccountIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AccountIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 32usize {
-                return Err("longer than 32 characters".into());
-            }
-            if value.chars().count() < 32usize {
-                return Err("shorter than 32 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-f]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9a-f]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AccountIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AccountIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AccountIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///The envelope of a failed response.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiResponseCommonFailure {
@@ -184,68 +122,6 @@ pub mod types {
     impl PeerCreate {
         pub fn builder() -> builder::PeerCreate {
             Default::default()
-        }
-    }
-    ///Peer identifier (32 lowercase hexadecimal characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct PeerIdentifier(::std::string::String);
-    impl ::std::ops::Deref for PeerIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PeerIdentifier> for ::std::string::String {
-        fn from(value: PeerIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for PeerIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 32usize {
-                return Err("longer than 32 characters".into());
-            }
-            if value.chars().count() < 32usize {
-                return Err("shorter than 32 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-f]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9a-f]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PeerIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PeerIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PeerIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///The fields of a peer that Update Peer sets.
@@ -378,68 +254,6 @@ pub mod types {
     impl TsigCollectionResponse {
         pub fn builder() -> builder::TsigCollectionResponse {
             Default::default()
-        }
-    }
-    ///TSIG identifier (32 lowercase hexadecimal characters).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct TsigIdentifier(::std::string::String);
-    impl ::std::ops::Deref for TsigIdentifier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TsigIdentifier> for ::std::string::String {
-        fn from(value: TsigIdentifier) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for TsigIdentifier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 32usize {
-                return Err("longer than 32 characters".into());
-            }
-            if value.chars().count() < 32usize {
-                return Err("shorter than 32 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-f]{32}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9a-f]{32}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TsigIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TsigIdentifier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TsigIdentifier {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///The fields of a TSIG key that Create TSIG and Update TSIG set.
@@ -2093,7 +1907,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListPeers<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
     }
     impl<'a> ListPeers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2104,12 +1918,13 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2177,7 +1992,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreatePeer<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
         body: Result<types::builder::PeerCreate, String>,
     }
     impl<'a> CreatePeer<'a> {
@@ -2190,12 +2005,13 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2289,8 +2105,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPeer<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        peer_id: Result<types::PeerIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        peer_id: Result<crate::PeerIdentifier, String>,
     }
     impl<'a> GetPeer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2302,23 +2118,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PeerIdentifier>,
+            V: std::convert::TryInto<crate::PeerIdentifier>,
         {
             self.peer_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PeerIdentifier` for peer_id failed".to_string()
+                    "conversion to `crate :: PeerIdentifier` for peer_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2387,8 +2205,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdatePeer<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        peer_id: Result<types::PeerIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        peer_id: Result<crate::PeerIdentifier, String>,
         body: Result<types::builder::PeerUpdate, String>,
     }
     impl<'a> UpdatePeer<'a> {
@@ -2402,23 +2220,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PeerIdentifier>,
+            V: std::convert::TryInto<crate::PeerIdentifier>,
         {
             self.peer_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PeerIdentifier` for peer_id failed".to_string()
+                    "conversion to `crate :: PeerIdentifier` for peer_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2513,8 +2333,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeletePeer<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        peer_id: Result<types::PeerIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        peer_id: Result<crate::PeerIdentifier, String>,
     }
     impl<'a> DeletePeer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2526,23 +2346,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PeerIdentifier>,
+            V: std::convert::TryInto<crate::PeerIdentifier>,
         {
             self.peer_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PeerIdentifier` for peer_id failed".to_string()
+                    "conversion to `crate :: PeerIdentifier` for peer_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2611,7 +2433,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListTsigs<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
     }
     impl<'a> ListTsigs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2622,12 +2444,13 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2695,7 +2518,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateTsig<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
         body: Result<types::builder::TsigInput, String>,
     }
     impl<'a> CreateTsig<'a> {
@@ -2708,12 +2531,13 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2805,8 +2629,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTsig<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        tsig_id: Result<types::TsigIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        tsig_id: Result<crate::TsigIdentifier, String>,
     }
     impl<'a> GetTsig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2818,23 +2642,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TsigIdentifier>,
+            V: std::convert::TryInto<crate::TsigIdentifier>,
         {
             self.tsig_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TsigIdentifier` for tsig_id failed".to_string()
+                    "conversion to `crate :: TsigIdentifier` for tsig_id failed"
+                        .to_string()
                 });
             self
         }
@@ -2903,8 +2729,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateTsig<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        tsig_id: Result<types::TsigIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        tsig_id: Result<crate::TsigIdentifier, String>,
         body: Result<types::builder::TsigInput, String>,
     }
     impl<'a> UpdateTsig<'a> {
@@ -2918,23 +2744,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TsigIdentifier>,
+            V: std::convert::TryInto<crate::TsigIdentifier>,
         {
             self.tsig_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TsigIdentifier` for tsig_id failed".to_string()
+                    "conversion to `crate :: TsigIdentifier` for tsig_id failed"
+                        .to_string()
                 });
             self
         }
@@ -3027,8 +2855,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteTsig<'a> {
         client: &'a super::Client,
-        account_id: Result<types::AccountIdentifier, String>,
-        tsig_id: Result<types::TsigIdentifier, String>,
+        account_id: Result<crate::AccountIdentifier, String>,
+        tsig_id: Result<crate::TsigIdentifier, String>,
     }
     impl<'a> DeleteTsig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3040,23 +2868,25 @@ pub mod builder {
         }
         pub fn account_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AccountIdentifier>,
+            V: std::convert::TryInto<crate::AccountIdentifier>,
         {
             self.account_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `AccountIdentifier` for account_id failed".to_string()
+                    "conversion to `crate :: AccountIdentifier` for account_id failed"
+                        .to_string()
                 });
             self
         }
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::TsigIdentifier>,
+            V: std::convert::TryInto<crate::TsigIdentifier>,
         {
             self.tsig_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `TsigIdentifier` for tsig_id failed".to_string()
+                    "conversion to `crate :: TsigIdentifier` for tsig_id failed"
+                        .to_string()
                 });
             self
         }

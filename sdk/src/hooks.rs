@@ -1,6 +1,7 @@
 //! What every request goes through: the generated code builds it, these hooks
 //! send it under the retry policy, and hand back a response ready to decode.
 
+#[cfg(feature = "tracing")]
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -75,10 +76,12 @@ async fn attempt(
     attempt_number: u32,
 ) -> Result<Buffered, Failure> {
     #[cfg(feature = "tracing")]
-    let span = crate::telemetry::attempt_span(info, &request, attempt_number);
+    let (span, started) = (
+        crate::telemetry::attempt_span(info, &request, attempt_number),
+        Instant::now(),
+    );
     #[cfg(not(feature = "tracing"))]
     let _ = (info, attempt_number);
-    let started = Instant::now();
 
     let outcome = async {
         let mut response = http.execute(request).await.map_err(Failure::Transport)?;
@@ -108,8 +111,6 @@ async fn attempt(
 
     #[cfg(feature = "tracing")]
     crate::telemetry::attempt_finished(&span, &outcome, started.elapsed());
-    #[cfg(not(feature = "tracing"))]
-    let _ = started;
     outcome
 }
 

@@ -13,6 +13,7 @@ pub mod const_bool;
 mod credentials;
 mod error;
 mod hooks;
+pub mod ids;
 mod response_fixups;
 pub mod retry;
 pub mod secret;
@@ -27,3 +28,4 @@ pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_S
 pub use error::{ApiError, ErrorExt, ErrorKind, ErrorReport};
 pub use generated::*;
 pub use hooks::ATTEMPTS_HEADER;
+pub use ids::{AccountIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier};

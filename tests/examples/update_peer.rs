@@ -25,10 +25,10 @@ use sdk_tests::{
 struct Args {
     /// Account identifier (32 lowercase hex characters).
     #[arg(long)]
-    account_id: Option<types::AccountIdentifier>,
+    account_id: Option<cloudflare_secondary_dns::AccountIdentifier>,
     /// Peer identifier (32 lowercase hex characters).
     #[arg(long)]
-    peer_id: Option<types::PeerIdentifier>,
+    peer_id: Option<cloudflare_secondary_dns::PeerIdentifier>,
     /// The name of the peer.
     #[arg(long)]
     name: Option<String>,

@@ -26,7 +26,7 @@ const STAND_IN_SECRET: &str = "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa
 struct Args {
     /// Account identifier (required against the real API).
     #[arg(long)]
-    account_id: Option<types::AccountIdentifier>,
+    account_id: Option<cloudflare_secondary_dns::AccountIdentifier>,
     /// The primary nameserver Cloudflare will send AXFR/IXFR requests to.
     #[arg(long, default_value = "192.0.2.53")]
     primary_ip: IpAddr,
@@ -97,7 +97,7 @@ struct Created {
 
 async fn set_up(
     client: &Client,
-    account_id: &types::AccountIdentifier,
+    account_id: &cloudflare_secondary_dns::AccountIdentifier,
     args: &Args,
     secret: String,
     created: &mut Created,
@@ -179,7 +179,11 @@ fn no_result(operation: &str) -> ApiError {
 }
 
 impl Created {
-    async fn clean_up(self, client: &Client, account_id: &types::AccountIdentifier) {
+    async fn clean_up(
+        self,
+        client: &Client,
+        account_id: &cloudflare_secondary_dns::AccountIdentifier,
+    ) {
         // The peer first: a TSIG key in use by a peer cannot be deleted.
         if let Some(peer_id) = self.peer_id {
             match client

@@ -1,7 +1,7 @@
 //! Path parameters that could change which URL is requested are refused
 //! before anything reaches the network.
 
-use cloudflare_secondary_dns::{Client, Credentials, Error, types};
+use cloudflare_secondary_dns::{Client, Credentials, Error, ErrorExt, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, recorded_requests, start_stand_in};
 
 const HOSTILE_IDS: &[&str] = &[
@@ -44,8 +44,9 @@ async fn hostile_ids_are_refused_without_a_request() {
             };
             assert!(reason.contains(param), "{param}={hostile:?}: {reason}");
             table.push_str(&format!(
-                "{param:<10} {:<38} -> {err}\n",
-                format!("{hostile:?}")
+                "{param:<10} {:<38} -> {}\n",
+                format!("{hostile:?}"),
+                err.report()
             ));
         }
     }
@@ -59,21 +60,38 @@ async fn hostile_ids_are_refused_without_a_request() {
 
 #[test]
 fn the_identifier_types_say_why_a_value_is_refused() {
-    let reason = |s: &str| types::PeerIdentifier::try_from(s).unwrap_err().to_string();
-    assert_eq!(reason(".."), "shorter than 32 characters");
+    use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
+    let reason = |s: &str| PeerIdentifier::try_from(s).unwrap_err().to_string();
     assert_eq!(
-        reason("23ff594956f20c2a721606e94745a8aa0"),
-        "longer than 32 characters"
+        reason(".."),
+        r#"peer_id must be 32 lowercase hexadecimal characters, got "..""#
     );
     assert_eq!(
-        reason("../zones/23ff594956f20c2a721606e94"),
-        "longer than 32 characters"
+        TsigIdentifier::try_from("../zones")
+            .unwrap_err()
+            .to_string(),
+        r#"tsig_id must be 32 lowercase hexadecimal characters, got "../zones""#
     );
+    assert!(AccountIdentifier::try_from(EXAMPLE_ACCOUNT_ID).is_ok());
+}
+
+#[tokio::test]
+async fn the_report_of_a_refused_id_names_the_rule() {
+    let client = Client::builder(Credentials::api_token("t"))
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    let err = client
+        .get_tsig()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .tsig_id("..")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(
-        reason("23ff594956f20c2a721606e94745a8a."),
-        "doesn't match pattern \"^[0-9a-f]{32}$\""
+        err.report().to_string(),
+        "invalid request, nothing was sent: tsig_id must be 32 lowercase hexadecimal characters"
     );
-    assert!(types::AccountIdentifier::try_from(EXAMPLE_ACCOUNT_ID).is_ok());
 }
 
 /// Calls `operation` with `account_id` and, where it has one, `id` as its

@@ -198,7 +198,11 @@ fn mutated(rng: &mut StdRng, mut value: Value) -> Value {
 
 fn nested(rng: &mut StdRng) -> Vec<u8> {
     // Half near serde_json's depth limit of 128, where wrapping a body can cross it.
-    let depth = if rng.random_bool(0.5) { rng.random_range(120..136) } else { rng.random_range(1..5000) };
+    let depth = if rng.random_bool(0.5) {
+        rng.random_range(120..136)
+    } else {
+        rng.random_range(1..5000)
+    };
     let (open, close) = if rng.random_bool(0.5) {
         ("[", "]")
     } else {

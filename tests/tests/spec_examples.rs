@@ -165,3 +165,41 @@ fn the_failure_example_decodes() {
         serde_json::from_value(failure_example().clone()).unwrap();
     assert_eq!(failure.to_string(), "7003: No route for the URI");
 }
+
+/// The sdk checks path identifiers by hand (sdk/src/ids.rs); they must accept
+/// exactly what the spec's identifier schemas accept.
+#[test]
+fn hand_written_identifiers_follow_the_spec() {
+    use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
+    use rand::{Rng, SeedableRng};
+    let schemas = ["AccountIdentifier", "PeerIdentifier", "TsigIdentifier"]
+        .map(|name| validator(&format!("/components/schemas/{name}")));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let alphabet: Vec<char> = "0123456789abcdefABCDEFgz./%-\u{e9}\n ".chars().collect();
+    let mut accepted = 0;
+    for _ in 0..20_000 {
+        let len = [0, 1, 2, 31, 32, 32, 32, 33, 64][rng.random_range(0..9)];
+        // Mostly hex, so that valid ids are common too.
+        let id: String = (0..len)
+            .map(|_| {
+                if rng.random_bool(0.97) {
+                    alphabet[rng.random_range(0..16)]
+                } else {
+                    alphabet[rng.random_range(0..alphabet.len())]
+                }
+            })
+            .collect();
+        let by_spec = schemas
+            .iter()
+            .map(|v| v.is_valid(&json!(id)))
+            .collect::<Vec<_>>();
+        let by_sdk = [
+            AccountIdentifier::try_from(id.as_str()).is_ok(),
+            PeerIdentifier::try_from(id.as_str()).is_ok(),
+            TsigIdentifier::try_from(id.as_str()).is_ok(),
+        ];
+        assert_eq!(by_spec, by_sdk, "{id:?}");
+        accepted += usize::from(by_sdk[0]);
+    }
+    assert!(accepted > 1000, "too few valid ids generated: {accepted}");
+}

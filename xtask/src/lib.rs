@@ -80,6 +80,15 @@ fn settings() -> GenerationSettings {
             "crate::secret::TsigSecret",
             std::iter::empty(),
         );
+    // Path identifiers: the rule of the spec's pattern, checked with a byte
+    // test instead of typify's regex, with an error that says why.
+    for kind in ["Account", "Peer", "Tsig"] {
+        settings.with_replacement(
+            format!("{kind}Identifier"),
+            format!("crate::{kind}Identifier"),
+            std::iter::empty(),
+        );
+    }
     settings
 }
 
