@@ -1,0 +1,345 @@
+//! What the SDK costs over a request written by hand, against an in-process
+//! HTTP/1.1 keep-alive server on 127.0.0.1 answering the seed's response.
+//!
+//! `cargo bench -p sdk-tests --bench sdk_overhead` runs criterion on each
+//! measurement, then an interleaved comparison: rounds that alternate which
+//! side goes first, whose per-round ratios give the medians reported in
+//! BENCHMARKS.md. `-- --quick` shortens the criterion part.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, types};
+use criterion::{Criterion, Throughput};
+use reqwest::header::{ACCEPT, HeaderValue};
+use sdk_tests::{
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, LeanServer, lean_response, start_lean_server,
+    update_peer_request_example, update_peer_response_example,
+};
+use tokio::runtime::Runtime;
+
+const IN_FLIGHT: usize = 64;
+/// Requests per iteration of the concurrent measurement.
+const BATCH: usize = 256;
+
+struct Bench {
+    runtime: Runtime,
+    _server: LeanServer,
+    /// The SDK as users get it: retries on (default policy).
+    sdk: Arc<Client>,
+    /// The same, retries off.
+    sdk_no_retry: Arc<Client>,
+    url: String,
+    body: types::PeerUpdate,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let response = update_peer_response_example().to_string();
+        let server = runtime.block_on(start_lean_server(move |_| {
+            lean_response(200, "application/json", response.clone())
+        }));
+        let build = |retries| {
+            Arc::new(
+                Client::builder(Credentials::api_token("bench-token"))
+                    .base_url(&server.url)
+                    .max_retries(retries)
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let (sdk, sdk_no_retry) = (build(2), build(0));
+        let url = format!(
+            "{}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}",
+            server.url
+        );
+        let body = serde_json::from_value(update_peer_request_example().clone()).unwrap();
+        Bench {
+            runtime,
+            _server: server,
+            sdk,
+            sdk_no_retry,
+            url,
+            body,
+        }
+    }
+}
+
+async fn via_sdk(client: &Client, body: &types::PeerUpdate) -> types::SinglePeerResponse {
+    client
+        .update_peer()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .peer_id(EXAMPLE_PEER_ID)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The same request by hand on the SDK's own `reqwest::Client` (same
+/// default headers), decoding the same envelope. Like the SDK call, it starts
+/// from its own copy of the body, as an application building one per request.
+async fn by_hand(
+    http: &reqwest::Client,
+    url: &str,
+    body: &types::PeerUpdate,
+) -> types::SinglePeerResponse {
+    let body = body.clone();
+    let response = http
+        .put(url)
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+/// `BATCH` requests, `IN_FLIGHT` at a time, through the SDK or by hand.
+async fn concurrent(
+    bench_sdk: Arc<Client>,
+    url: Arc<str>,
+    body: Arc<types::PeerUpdate>,
+    sdk: bool,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..IN_FLIGHT {
+        let (client, url, body) = (bench_sdk.clone(), url.clone(), body.clone());
+        tasks.spawn(async move {
+            for _ in 0..BATCH / IN_FLIGHT {
+                let envelope = if sdk {
+                    via_sdk(&client, &body).await
+                } else {
+                    by_hand(client.client(), &url, &body).await
+                };
+                black_box(envelope);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+}
+
+fn criterion_benches(c: &mut Criterion, b: &Bench) {
+    let http = b.sdk.client().clone();
+    let mut group = c.benchmark_group("update_peer_sequential");
+    group.bench_function("sdk", |x| {
+        x.to_async(&b.runtime).iter(|| via_sdk(&b.sdk, &b.body))
+    });
+    group.bench_function("hand_written", |x| {
+        x.to_async(&b.runtime)
+            .iter(|| by_hand(&http, &b.url, &b.body))
+    });
+    group.finish();
+
+    let (url, body): (Arc<str>, _) = (b.url.as_str().into(), Arc::new(b.body.clone()));
+    let mut group = c.benchmark_group("update_peer_64_in_flight");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("sdk", |x| {
+        x.to_async(&b.runtime)
+            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), true))
+    });
+    group.bench_function("hand_written", |x| {
+        x.to_async(&b.runtime)
+            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), false))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("retry_layer");
+    group.bench_function("retries_on", |x| {
+        x.to_async(&b.runtime).iter(|| via_sdk(&b.sdk, &b.body))
+    });
+    group.bench_function("retries_off", |x| {
+        x.to_async(&b.runtime)
+            .iter(|| via_sdk(&b.sdk_no_retry, &b.body))
+    });
+    group.finish();
+
+    let response = update_peer_response_example().to_string().into_bytes();
+    let mut group = c.benchmark_group("codec");
+    group.bench_function("encode_peer_update", |x| {
+        x.iter(|| serde_json::to_vec(black_box(&b.body)).unwrap())
+    });
+    group.bench_function("decode_single_peer_response", |x| {
+        x.iter(|| {
+            serde_json::from_slice::<types::SinglePeerResponse>(black_box(&response)).unwrap()
+        })
+    });
+    group.finish();
+
+    let root = xtask::workspace_root();
+    let committed = std::fs::read_to_string(root.join(xtask::GENERATED_PATH)).unwrap();
+    c.bench_function("xtask_generate_check_in_process", |x| {
+        x.iter(|| assert!(xtask::generate_from_workspace(&root).unwrap() == committed))
+    });
+}
+
+/// Wall and CPU time (all threads: client and server) of one run.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn measure(f: impl FnOnce()) -> Spent {
+    let (started, cpu) = (Instant::now(), process_cpu());
+    f();
+    Spent {
+        wall: started.elapsed(),
+        cpu: process_cpu() - cpu,
+    }
+}
+
+/// Rounds alternating which side runs first; returns the median of the
+/// per-round wall-time ratios a/b and the mean time of each side.
+fn interleaved(
+    rounds: usize,
+    mut run_a: impl FnMut() -> Spent,
+    mut run_b: impl FnMut() -> Spent,
+) -> (f64, Spent, Spent) {
+    let mut ratios = Vec::new();
+    let (mut total_a, mut total_b) = (Spent::default(), Spent::default());
+    for round in 0..rounds {
+        let (a, b) = if round % 2 == 0 {
+            let a = run_a();
+            (a, run_b())
+        } else {
+            let b = run_b();
+            (run_a(), b)
+        };
+        for (total, run) in [(&mut total_a, a), (&mut total_b, b)] {
+            total.wall += run.wall;
+            total.cpu += run.cpu;
+        }
+        ratios.push(a.wall.as_secs_f64() / b.wall.as_secs_f64());
+    }
+    ratios.sort_by(f64::total_cmp);
+    let mean = |t: Spent| Spent {
+        wall: t.wall / rounds as u32,
+        cpu: t.cpu / rounds as u32,
+    };
+    (ratios[rounds / 2], mean(total_a), mean(total_b))
+}
+
+fn interleaved_summary(b: &Bench, quick: bool) {
+    let (rounds, sequential, batches) = if quick { (5, 500, 10) } else { (15, 3000, 40) };
+    let http = b.sdk.client().clone();
+    let one_by_one = |client: &Arc<Client>| {
+        let client = client.clone();
+        move || {
+            measure(|| {
+                b.runtime.block_on(async {
+                    for _ in 0..sequential {
+                        black_box(via_sdk(&client, &b.body).await);
+                    }
+                })
+            })
+        }
+    };
+    let by_hand_one_by_one = || {
+        measure(|| {
+            b.runtime.block_on(async {
+                for _ in 0..sequential {
+                    black_box(by_hand(&http, &b.url, &b.body).await);
+                }
+            })
+        })
+    };
+    let (url, body): (Arc<str>, _) = (b.url.as_str().into(), Arc::new(b.body.clone()));
+    let many = |sdk: bool| {
+        let (client, url, body) = (b.sdk.clone(), url.clone(), body.clone());
+        move || {
+            measure(|| {
+                b.runtime.block_on(async {
+                    for _ in 0..batches {
+                        concurrent(client.clone(), url.clone(), body.clone(), sdk).await;
+                    }
+                })
+            })
+        }
+    };
+    let per_request = |t: Duration, n: usize| t.as_secs_f64() * 1e6 / n as f64;
+    let requests = batches * BATCH;
+
+    println!(
+        "\ninterleaved comparison: {rounds} rounds, alternating order, median of per-round ratios"
+    );
+    println!("(cpu = CPU time of the whole process, client and server, per request)");
+    let (ratio, sdk, hand) = interleaved(rounds, one_by_one(&b.sdk), by_hand_one_by_one);
+    println!(
+        "1. sequential     sdk {:6.2} µs/req (cpu {:5.2})  hand-written {:6.2} µs/req (cpu {:5.2})  sdk/hand = {ratio:.3} (target ≤ 1.03)",
+        per_request(sdk.wall, sequential),
+        per_request(sdk.cpu, sequential),
+        per_request(hand.wall, sequential),
+        per_request(hand.cpu, sequential),
+    );
+    let (ratio, sdk, hand) = interleaved(rounds, many(true), many(false));
+    println!(
+        "2. {IN_FLIGHT} in flight   sdk {:6.0} req/s (cpu {:5.2})   hand-written {:6.0} req/s (cpu {:5.2})   throughput sdk/hand = {:.3} (target ≥ 0.97)",
+        requests as f64 / sdk.wall.as_secs_f64(),
+        per_request(sdk.cpu, requests),
+        requests as f64 / hand.wall.as_secs_f64(),
+        per_request(hand.cpu, requests),
+        1.0 / ratio
+    );
+    let (ratio, on, off) = interleaved(rounds, one_by_one(&b.sdk), one_by_one(&b.sdk_no_retry));
+    println!(
+        "3. retry layer    on  {:6.2} µs/req (cpu {:5.2})  off          {:6.2} µs/req (cpu {:5.2})  on/off = {ratio:.3} (target ≤ 1.02)",
+        per_request(on.wall, sequential),
+        per_request(on.cpu, sequential),
+        per_request(off.wall, sequential),
+        per_request(off.cpu, sequential),
+    );
+    let mut check_times: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let status = std::process::Command::new(env!("CARGO"))
+                .args(["xtask", "generate", "--check"])
+                .current_dir(xtask::workspace_root())
+                .output()
+                .expect("cargo runs");
+            assert!(status.status.success(), "generate --check failed");
+            started.elapsed().as_secs_f64()
+        })
+        .collect();
+    check_times.sort_by(f64::total_cmp);
+    println!(
+        "5. `cargo xtask generate --check`, warm: median {:.0} ms over 5 runs (cargo's own start-up included)",
+        check_times[2] * 1e3
+    );
+}
+
+/// CPU time used so far by all threads of this process (Linux schedstat).
+fn process_cpu() -> Duration {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("Linux /proc");
+    let nanos: u64 = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+/// `BENCH_PART=criterion` or `BENCH_PART=interleaved` runs one part only.
+fn main() {
+    let bench = Bench::new();
+    let part = std::env::var("BENCH_PART").unwrap_or_default();
+    if part != "interleaved" {
+        let mut criterion = Criterion::default().configure_from_args();
+        criterion_benches(&mut criterion, &bench);
+        criterion.final_summary();
+    }
+    // `cargo test --benches` runs this binary in test mode: skip the long part.
+    if part == "criterion" || !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    interleaved_summary(&bench, std::env::args().any(|a| a == "--quick"));
+}
