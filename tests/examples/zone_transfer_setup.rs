@@ -16,10 +16,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cloudflare_secondary_dns::{ApiError, Client, ErrorExt, types};
-use sdk_tests::{EXAMPLE_ACCOUNT_ID, client_from_env_or_stand_in};
-
-/// The spec's example secret, used only against the stand-in.
-const STAND_IN_SECRET: &str = "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c";
+use sdk_tests::{EXAMPLE_ACCOUNT_ID, client_from_env_or_stand_in, example_tsig_secret};
 
 #[derive(Parser)]
 #[command(about = "Create a TSIG key and a zone-transfer peer that uses it, then clean up")]
@@ -64,7 +61,8 @@ async fn main() -> ExitCode {
     };
     let secret = match std::env::var("TSIG_SECRET") {
         Ok(secret) if !secret.is_empty() => secret,
-        _ if on_stand_in => STAND_IN_SECRET.to_owned(),
+        // The spec's example secret, used only against the stand-in.
+        _ if on_stand_in => example_tsig_secret().to_owned(),
         _ => return fail("set TSIG_SECRET to the key shared with your primary nameserver"),
     };
 

@@ -1,7 +1,8 @@
-//! Shared test support: the spec's examples as fixtures, a local stand-in of
-//! the API on 127.0.0.1, and a stable JSON record of the requests it received.
+//! Shared test support: the spec's examples as fixtures, a stateful stand-in
+//! of the API on 127.0.0.1 and a stable JSON record of the requests it
+//! received, and a lean server for load, fuzz and benchmark runs.
 //!
-//! Used by the integration tests in `tests/tests/` and by the examples.
+//! Used by the integration tests in `tests/tests/`, the examples and the benchmarks.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -58,6 +59,13 @@ pub fn update_peer_response_example() -> &'static Value {
         "the spec lost the Update Peer response example"
     );
     example
+}
+
+/// The spec's example TSIG secret (128 hex characters).
+pub fn example_tsig_secret() -> &'static str {
+    SPEC["components"]["schemas"]["TsigSecret"]["example"]
+        .as_str()
+        .expect("the spec lost the TSIG secret example")
 }
 
 /// The example of the failure envelope (Cloudflare's "No route for the URI").

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
-use crate::{EXAMPLE_ACCOUNT_ID, update_peer_response_example};
+use crate::{EXAMPLE_ACCOUNT_ID, example_tsig_secret, update_peer_response_example};
 
 /// The seed's TSIG key (the one its example peer's `tsig_id` names).
 pub const EXAMPLE_TSIG_ID: &str = "69cd1e104af3e6ed3cb344f263fd0d5a";
@@ -79,7 +79,7 @@ impl StandIn {
         let tsig = json!({
             "id": EXAMPLE_TSIG_ID,
             "name": "tsig.customer.cf.",
-            "secret": "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c",
+            "secret": example_tsig_secret(),
             "algo": "hmac-sha512.",
         });
         account.tsigs.insert(

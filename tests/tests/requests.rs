@@ -2,8 +2,8 @@
 
 use cloudflare_secondary_dns::{Client, Credentials, types};
 use sdk_tests::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, recorded_requests, start_stand_in, update_example_peer,
-    update_peer_request_example,
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, example_tsig_secret, recorded_requests, start_stand_in,
+    update_example_peer, update_peer_request_example,
 };
 use serde_json::Value;
 
@@ -116,7 +116,7 @@ async fn every_operation_sends_the_documented_request() {
         types::TsigInput::builder()
             .name(name)
             .algo("hmac-sha512.")
-            .secret("caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c")
+            .secret(example_tsig_secret())
     };
 
     client
