@@ -4,8 +4,9 @@
 //! The spec states the rule (`minLength`, `maxLength`, `pattern`) and the
 //! generator swaps these types in for its `AccountIdentifier`,
 //! `PeerIdentifier` and `TsigIdentifier` schemas (see `xtask/src/lib.rs`).
-//! typify's own types check the pattern with a backtracking regex and keep
-//! the reason from the caller; a byte check is about twenty times cheaper and
+//! typify's own types check the pattern with a backtracking regex (about
+//! 1 500 instructions per id, measured with callgrind) and keep the reason
+//! from the caller; a byte check costs a small fraction of that and
 //! [`InvalidIdentifier`] says what is wrong. A test keeps the two rules equal.
 
 use std::fmt;
