@@ -4,11 +4,15 @@
 //! timeouts; [`Client::builder`] is the way in.
 
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::redirect::Policy;
 
+use crate::policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES, FreshConnections};
+use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
 use crate::{Client, Credentials};
 
@@ -47,16 +51,20 @@ pub enum ConfigError {
         /// The variable.
         name: &'static str,
     },
-    /// A credential holds characters that cannot be sent in an HTTP header.
-    #[error("the {what} contains characters that cannot be sent in an HTTP header")]
+    /// A credential is not header text: only visible ASCII characters can be
+    /// sent (surrounding whitespace is trimmed when the credential is made).
+    #[error("the {what} cannot be sent in an HTTP header: it {reason}")]
     InvalidCredential {
-        /// Which credential (never its value).
+        /// Which credential, and the variable it came from (never its value).
         what: &'static str,
+        /// What is wrong with it, e.g. "contains a non-ASCII character".
+        reason: &'static str,
     },
     /// The base URL could not be used.
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl {
-        /// The URL, with any password removed.
+        /// The URL without user info, query or fragment, and with the
+        /// client's credentials scrubbed: never a secret.
         url: String,
         /// What is wrong with it.
         reason: &'static str,
@@ -79,6 +87,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    max_response_bytes: u64,
 }
 
 impl Client {
@@ -91,6 +100,7 @@ impl Client {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -148,6 +158,17 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body the client reads (default 16 MiB). A larger
+    /// `Content-Length` fails before the body is read; a body that grows past
+    /// it fails as soon as it does, never holding more than the limit plus one
+    /// network chunk. Either way the error is
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge),
+    /// and is not retried.
+    pub fn max_response_bytes(mut self, max_response_bytes: u64) -> Self {
+        self.max_response_bytes = max_response_bytes;
+        self
+    }
+
     /// The `User-Agent` header (default `cloudflare-secondary-dns/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
@@ -159,54 +180,100 @@ impl ClientBuilder {
     /// # Errors
     /// A [`ConfigError`] naming the setting that cannot be used.
     pub fn build(self) -> Result<Client, ConfigError> {
-        let base_url = checked_base_url(&self.base_url)?;
-        let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| ConfigError::InvalidUserAgent)?;
-        let http = reqwest::Client::builder()
-            .default_headers(self.credentials.headers()?)
-            .user_agent(user_agent)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            // The API does not redirect; following one would carry the
-            // X-Auth-* headers (which reqwest does not strip) to another host.
-            .redirect(Policy::none())
+        let secrets = self.credentials.secrets();
+        let base_url = checked_base_url(&self.base_url, &secrets)?;
+        let mut headers = self.credentials.headers()?;
+        let user_agent =
+            HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::InvalidUserAgent)?;
+        headers.insert(USER_AGENT, user_agent);
+        let http = http_client(&headers, self.timeout, self.connect_timeout)
             .build()
             .map_err(ConfigError::HttpClient)?;
-        Ok(Client::new_with_client(&base_url, http, self.retry))
+        let policy = ClientPolicy {
+            retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
+            secrets,
+            fresh_connections: Some(Arc::new(FreshConnections {
+                headers,
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                client: OnceLock::new(),
+            })),
+        };
+        Ok(Client::new_with_client(&base_url, http, policy))
     }
 }
 
+/// The HTTP client settings shared by the pooled client and its unpooled twin
+/// (see `policy::FreshConnections`).
+pub(crate) fn http_client(
+    headers: &HeaderMap,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .default_headers(headers.clone())
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        // The API does not redirect; following one would carry the
+        // X-Auth-* headers (which reqwest does not strip) to another host.
+        .redirect(Policy::none())
+}
+
 /// Checks the base URL and returns it without a trailing slash (the
-/// generated code appends `/accounts/...`).
-fn checked_base_url(raw: &str) -> Result<String, ConfigError> {
-    let invalid = |url: String, reason| ConfigError::InvalidBaseUrl { url, reason };
-    let url = Url::parse(raw).map_err(|_| invalid(raw.to_owned(), "not an absolute URL"))?;
+/// generated code appends `/accounts/...`). Errors show the URL without its
+/// user info, query or fragment and scrubbed of `secrets`: a token pasted
+/// into the URL by mistake is never echoed.
+fn checked_base_url(raw: &str, secrets: &Secrets) -> Result<String, ConfigError> {
+    let invalid = |shown: &str, reason| ConfigError::InvalidBaseUrl {
+        url: secrets.scrub_str(shown).into_owned(),
+        reason,
+    };
+    let Ok(url) = Url::parse(raw) else {
+        return Err(invalid(&shown_unparsed(raw), "not an absolute URL"));
+    };
     let shown = {
         let mut shown = url.clone();
+        let _ = shown.set_username("");
         let _ = shown.set_password(None);
+        shown.set_query(None);
+        shown.set_fragment(None);
         shown.to_string()
     };
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
-            shown,
+            &shown,
             "credentials in the URL are not allowed; use Credentials",
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(shown, "a query or fragment is not allowed"));
+        return Err(invalid(&shown, "a query or fragment is not allowed"));
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
             return Err(invalid(
-                shown,
+                &shown,
                 "plain http is allowed only for loopback hosts; use https",
             ));
         }
-        _ => return Err(invalid(shown, "the scheme must be https")),
+        _ => return Err(invalid(&shown, "the scheme must be https")),
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// What can safely be shown of a base URL that does not parse: anything up to
+/// an `@` may be user info, anything from `?` or `#` a query or fragment.
+fn shown_unparsed(raw: &str) -> String {
+    let raw = raw.split(['?', '#']).next().unwrap_or_default();
+    match raw.rfind('@') {
+        Some(at) => {
+            let scheme = raw.find("://").map_or("", |end| &raw[..end + 3]);
+            format!("{scheme}…@{}", &raw[at + 1..])
+        }
+        None => raw.to_owned(),
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -227,7 +294,7 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        let ok = |raw: &str| checked_base_url(raw).unwrap();
+        let ok = |raw: &str| checked_base_url(raw, &Secrets::default()).unwrap();
         assert_eq!(
             ok("https://api.cloudflare.com/client/v4/"),
             "https://api.cloudflare.com/client/v4"
@@ -237,7 +304,7 @@ mod tests {
         assert_eq!(ok("http://[::1]:8080/"), "http://[::1]:8080");
         assert_eq!(ok("http://localhost:9"), "http://localhost:9");
 
-        let reason = |raw: &str| match checked_base_url(raw).unwrap_err() {
+        let reason = |raw: &str| match checked_base_url(raw, &Secrets::default()).unwrap_err() {
             ConfigError::InvalidBaseUrl { reason, .. } => reason,
             other => panic!("{other:?}"),
         };
@@ -251,10 +318,28 @@ mod tests {
     }
 
     #[test]
-    fn a_password_in_the_base_url_is_refused_and_not_echoed() {
-        let err = checked_base_url("https://user:hunter2@api.cloudflare.com").unwrap_err();
-        let text = format!("{err} {err:?}");
-        assert!(text.contains("credentials in the URL"), "{text}");
-        assert!(!text.contains("hunter2"), "{text}");
+    fn user_info_in_the_base_url_is_refused_and_never_echoed() {
+        let secrets = Secrets::new(["tok3n-in-the-path"]);
+        for raw in [
+            "https://user:hunter2@api.cloudflare.com",
+            "https://hunter2@api.cloudflare.com/client/v4",
+            "https://hunter2:@api.cloudflare.com",
+            "hunter2@api.cloudflare.com",
+            "https://hunter2@",
+            "https://api.cloudflare.com/v4?token=hunter2",
+            "https://api.cloudflare.com/v4#hunter2",
+            "http://api.cloudflare.com/tok3n-in-the-path",
+        ] {
+            let err = checked_base_url(raw, &secrets).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(!text.contains("hunter2"), "{raw}: {text}");
+            assert!(!text.contains("tok3n"), "{raw}: {text}");
+        }
+        let err = checked_base_url("https://hunter2@api.cloudflare.com/x", &secrets).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid base URL \"https://api.cloudflare.com/x\": credentials in the URL are not \
+             allowed; use Credentials"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! it into an [`ErrorKind`], lists Cloudflare's `code: message` pairs and
 //! writes one clear line per failure.
 
+use std::borrow::Cow;
 use std::error::Error as _;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -16,6 +17,53 @@ pub type ApiError = Error<types::ApiResponseCommonFailure>;
 
 /// How much of a body that is not the expected JSON a report shows.
 const BODY_PREVIEW_CHARS: usize = 200;
+
+/// A response larger than the client reads
+/// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+/// It is the source of the transport error the operation returns; most code
+/// matches [`ErrorKind::ResponseTooLarge`] instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseTooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+    /// The size the response announced (`Content-Length`), if it did.
+    pub content_length: Option<u64>,
+}
+
+impl fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.content_length {
+            Some(length) if length > self.limit => write!(
+                f,
+                "the response announced {length} bytes, over the limit of {} bytes; \
+                 nothing was read (raise it with ClientBuilder::max_response_bytes)",
+                self.limit
+            ),
+            _ => write!(
+                f,
+                "the response grew past the limit of {} bytes while being read \
+                 (raise it with ClientBuilder::max_response_bytes)",
+                self.limit
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
+
+impl ResponseTooLarge {
+    /// The limit error in a transport error's chain of sources, if it is there.
+    fn in_chain(error: &reqwest::Error) -> Option<&ResponseTooLarge> {
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if let Some(too_large) = cause.downcast_ref::<ResponseTooLarge>() {
+                return Some(too_large);
+            }
+            source = cause.source();
+        }
+        None
+    }
+}
 
 impl fmt::Display for types::ResponseInfo {
     /// `code: message`, then `(at <pointer>)` when Cloudflare names the field.
@@ -76,6 +124,15 @@ pub enum ErrorKind {
     Timeout,
     /// A response whose body is not what the API describes (e.g. `success: false` in a 200).
     InvalidResponse,
+    /// A response larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes):
+    /// refused before or while reading it, and not retried.
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The size the response announced (`Content-Length`), if it did.
+        content_length: Option<u64>,
+    },
     /// Refused before sending (e.g. an invalid id): nothing reached the network.
     InvalidRequest,
 }
@@ -96,9 +153,11 @@ pub trait ErrorExt {
     fn attempts(&self) -> u32;
 
     /// The `errors` of Cloudflare's failure envelope (code, message,
-    /// documentation_url, source.pointer); empty when the failure did not
-    /// come with them (network errors, invalid requests, non-JSON bodies).
-    fn cloudflare_errors(&self) -> &[types::ResponseInfo];
+    /// documentation_url, source.pointer), from a 4XX/5XX or from a 200 that
+    /// says `success: false`; empty when the failure did not come with them
+    /// (network errors, invalid requests, non-JSON bodies). At most the first
+    /// five are kept, each text cut to 200 characters.
+    fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]>;
 
     /// A one-line description for people: what failed, the HTTP status, each
     /// Cloudflare `code: message`, and the number of attempts.
@@ -122,6 +181,14 @@ impl ErrorExt for ApiError {
                 _ => ErrorKind::OtherStatus,
             },
             Error::UnexpectedResponse(_) => ErrorKind::OtherStatus,
+            Error::CommunicationError(e) | Error::ResponseBodyError(e)
+                if let Some(too_large) = ResponseTooLarge::in_chain(e) =>
+            {
+                ErrorKind::ResponseTooLarge {
+                    limit: too_large.limit,
+                    content_length: too_large.content_length,
+                }
+            }
             Error::CommunicationError(e) | Error::ResponseBodyError(e) if e.is_timeout() => {
                 ErrorKind::Timeout
             }
@@ -134,7 +201,12 @@ impl ErrorExt for ApiError {
     }
 
     fn http_status(&self) -> Option<u16> {
-        self.status().map(|s| s.as_u16())
+        match self {
+            // The hooks refuse only bodies of the one success status every
+            // operation documents; progenitor keeps no status for it.
+            Error::InvalidResponsePayload(..) => Some(200),
+            _ => self.status().map(|s| s.as_u16()),
+        }
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -159,10 +231,15 @@ impl ErrorExt for ApiError {
         }
     }
 
-    fn cloudflare_errors(&self) -> &[types::ResponseInfo] {
+    fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]> {
         match self {
-            Error::ErrorResponse(response) => &response.errors,
-            _ => &[],
+            Error::ErrorResponse(response) => Cow::Borrowed(&response.errors),
+            // A 200 with `success: false`: the hooks hand on its compact envelope.
+            Error::InvalidResponsePayload(payload, _) => {
+                serde_json::from_slice::<types::ApiResponseCommonFailure>(payload)
+                    .map_or(Cow::Borrowed(&[]), |envelope| Cow::Owned(envelope.errors.0))
+            }
+            _ => Cow::Borrowed(&[]),
         }
     }
 
@@ -199,6 +276,9 @@ impl fmt::Display for ErrorReport<'_> {
                 )?,
                 None => write!(f, "invalid request, nothing was sent: {reason}")?,
             },
+            Error::CommunicationError(e) if let Some(too_large) = ResponseTooLarge::in_chain(e) => {
+                write!(f, "{too_large}")?;
+            }
             Error::CommunicationError(e) => {
                 let what = if e.is_timeout() {
                     "the request timed out"
@@ -214,12 +294,26 @@ impl fmt::Display for ErrorReport<'_> {
                 f.write_str("the response body could not be read: ")?;
                 write_chain(f, e)?;
             }
-            Error::InvalidResponsePayload(body, e) => write!(
-                f,
-                "the response is not the JSON this API describes ({e}); body ({} bytes): {}",
-                body.len(),
-                preview(&String::from_utf8_lossy(body))
-            )?,
+            Error::InvalidResponsePayload(payload, reason) => {
+                let errors = self.0.cloudflare_errors();
+                if errors.is_empty() {
+                    // The payload is the hooks' preview of the body: already
+                    // bounded and scrubbed, ending with what it left out.
+                    write!(
+                        f,
+                        "the response is not the JSON this API describes ({reason}); body: {:?}",
+                        String::from_utf8_lossy(payload)
+                    )?;
+                } else {
+                    f.write_str("Cloudflare API error in a 200 response (success: false): ")?;
+                    for (i, error) in errors.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str("; ")?;
+                        }
+                        error.fmt(f)?;
+                    }
+                }
+            }
             Error::UnexpectedResponse(response) => {
                 write!(
                     f,

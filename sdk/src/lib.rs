@@ -11,9 +11,12 @@ mod generated;
 mod config;
 pub mod const_bool;
 mod credentials;
+pub mod envelope;
 mod error;
 mod hooks;
 pub mod ids;
+mod policy;
+mod redact;
 mod response_fixups;
 pub mod retry;
 pub mod secret;
@@ -25,7 +28,8 @@ pub use config::{
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
-pub use error::{ApiError, ErrorExt, ErrorKind, ErrorReport};
+pub use error::{ApiError, ErrorExt, ErrorKind, ErrorReport, ResponseTooLarge};
 pub use generated::*;
 pub use hooks::ATTEMPTS_HEADER;
 pub use ids::{AccountIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier};
+pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};

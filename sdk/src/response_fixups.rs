@@ -1,63 +1,390 @@
 //! Fix-ups of a complete response body before the generated code decodes it.
+//!
+//! Whatever the server sends, what reaches an error is small (a few KiB) and
+//! holds none of the client's secrets: failure bodies are rebuilt as a compact
+//! envelope ([`compact_failure`]), and a success body that will not decode is
+//! replaced by a short preview and the reason ([`check_success`]).
 
 use bytes::Bytes;
-use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::de::{DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
 
+use crate::const_bool::ConstFalse;
+use crate::redact::{REDACTED, Secrets, bounded, bounded_with_rest};
 use crate::types;
 
-/// Makes any failure body decodable as Cloudflare's failure envelope, so that
-/// every 4XX/5XX arrives as `Error::ErrorResponse` with its status. A body
+/// How many `errors` and `messages` of a failure envelope are kept.
+pub(crate) const MAX_ERRORS: usize = 5;
+pub(crate) const MAX_MESSAGES: usize = 3;
+/// Longest `message` and `documentation_url` kept, in characters.
+pub(crate) const MAX_TEXT_CHARS: usize = 200;
+/// Longest `source.pointer` kept.
+const MAX_POINTER_CHARS: usize = 100;
+/// The kept errors and messages together, as JSON: errors come first, and an
+/// entry that would pass this is left out.
+const MAX_KEPT_ENTRIES_BYTES: usize = 3 * 1024;
+/// A failure's free-form `result` (or a non-envelope body) is kept as JSON up
+/// to this size, and as a text preview beyond it.
+const MAX_RESULT_JSON_BYTES: usize = 1024;
+/// How much of a body a preview shows, in characters.
+pub(crate) const PREVIEW_CHARS: usize = 200;
+/// A body up to this size is parsed before its preview is cut, so that
+/// `secret` members are found however their keys are escaped.
+const PARSED_PREVIEW_MAX_BYTES: usize = 64 * 1024;
+
+/// Rebuilds any failure body as a compact, scrubbed failure envelope that
+/// the generated code decodes into `Error::ErrorResponse`: at most
+/// [`MAX_ERRORS`] errors and [`MAX_MESSAGES`] messages, each text cut to
+/// [`MAX_TEXT_CHARS`], and `result` as small JSON or a text preview. A body
 /// that is not the envelope (an HTML page from a proxy, other JSON, nothing)
-/// is kept whole in `result`: JSON as it was, anything else as text, empty as
-/// null; `errors` is then empty.
-pub(crate) fn failure_envelope(body: Bytes) -> Bytes {
-    if decodes_as::<types::ApiResponseCommonFailure>(&body) {
-        return body;
-    }
-    let wrap = |original: Value| {
-        let envelope = json!({"success": false, "errors": [], "messages": [], "result": original});
-        serde_json::to_vec(&envelope).expect("a JSON value serializes")
+/// is kept the same way in `result`, with `errors` empty.
+///
+/// Returns the envelope and whether the body was Cloudflare's envelope.
+///
+/// Memory: the body is scanned in place (borrowed `result`, skipped excess
+/// items); only kept strings are copied, so the peak is under twice the body.
+pub(crate) fn compact_failure(body: &[u8], secrets: &Secrets) -> (Bytes, bool) {
+    let (envelope, is_envelope) = match serde_json::from_slice::<FailureProbe<'_>>(body) {
+        Ok(probe) => {
+            let result = probe.result.map_or(Value::Null, |raw| {
+                small_json_or_preview(raw.get().as_bytes(), secrets)
+            });
+            let mut budget = MAX_KEPT_ENTRIES_BYTES;
+            let mut keep = |entries: &[types::ResponseInfo]| {
+                let mut kept = Vec::new();
+                for entry in entries {
+                    let entry = compact_info(entry, secrets);
+                    let size = entry.to_string().len();
+                    if size > budget {
+                        break;
+                    }
+                    budget -= size;
+                    kept.push(entry);
+                }
+                kept
+            };
+            let errors = keep(&probe.errors.0);
+            let messages = keep(&probe.messages.0);
+            let envelope = json!({
+                "success": false,
+                "errors": errors,
+                "messages": messages,
+                "result": result,
+            });
+            (envelope, true)
+        }
+        Err(_) if body.is_empty() => (wrapped(Value::Null), false),
+        Err(_) => (wrapped(small_json_or_preview(body, secrets)), false),
     };
-    let as_text = || Value::String(String::from_utf8_lossy(&body).into_owned());
-    let wrapped = match serde_json::from_slice(&body) {
-        _ if body.is_empty() => wrap(Value::Null),
-        Ok(json) => wrap(json),
-        Err(_) => wrap(as_text()),
-    };
-    // JSON nested just under serde_json's depth limit is over it once wrapped:
-    // keep such a body as text.
-    if decodes_as::<types::ApiResponseCommonFailure>(&wrapped) {
-        Bytes::from(wrapped)
+    let bytes = serde_json::to_vec(&envelope).expect("a JSON value serializes");
+    // JSON nested just under serde_json's depth limit is over it once
+    // wrapped: keep such a result as text.
+    if decodes_as::<types::ApiResponseCommonFailure>(&bytes) {
+        (Bytes::from(bytes), is_envelope)
     } else {
-        Bytes::from(wrap(as_text()))
+        let mut envelope = envelope;
+        envelope["result"] = Value::String(preview(body, secrets));
+        let bytes = serde_json::to_vec(&envelope).expect("a JSON value serializes");
+        (Bytes::from(bytes), is_envelope)
     }
 }
 
-/// A TSIG success body that fails to decode becomes
-/// `Error::InvalidResponsePayload`, whose `Display` prints the whole body; a
-/// failure envelope is printed whole too (its `result` is free-form JSON). So
-/// every `"secret"` value is replaced in failure bodies and in success bodies
-/// that will not decode; a success body that decodes is left untouched.
-///
-/// Redaction must not make a body decode that did not: the caller would get a
-/// made-up secret. Values keep their JSON type, and in the rare case where the
-/// secret alone made the body invalid, a note is appended that keeps it so.
-pub(crate) fn hide_tsig_secrets(status: StatusCode, operation_id: &str, body: Bytes) -> Bytes {
-    let decodes = |body: &[u8]| match operation_id {
-        "list_tsigs" => decodes_as::<types::TsigCollectionResponse>(body),
-        "delete_tsig" => decodes_as::<types::IdResponse>(body),
-        _ => decodes_as::<types::SingleTsigResponse>(body),
+fn wrapped(result: Value) -> Value {
+    json!({"success": false, "errors": [], "messages": [], "result": result})
+}
+
+/// Cloudflare's failure envelope, read without copying what is not kept.
+#[derive(Deserialize)]
+struct FailureProbe<'a> {
+    #[allow(dead_code)]
+    success: ConstFalse,
+    errors: FirstFew<MAX_ERRORS>,
+    #[serde(default)]
+    messages: FirstFew<MAX_MESSAGES>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+}
+
+/// The first `N` entries of a list (`null` is empty); the rest are skipped
+/// without being kept.
+#[derive(Default)]
+struct FirstFew<const N: usize>(Vec<types::ResponseInfo>);
+
+impl<'de, const N: usize> Deserialize<'de> for FirstFew<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FirstFewVisitor<const N: usize>;
+        impl<'de, const N: usize> Visitor<'de> for FirstFewVisitor<N> {
+            type Value = FirstFew<N>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of errors or messages")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(FirstFew(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut kept = Vec::new();
+                while kept.len() < N {
+                    match seq.next_element()? {
+                        Some(info) => kept.push(info),
+                        None => return Ok(FirstFew(kept)),
+                    }
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FirstFew(kept))
+            }
+        }
+        deserializer.deserialize_any(FirstFewVisitor::<N>)
+    }
+}
+
+fn compact_info(info: &types::ResponseInfo, secrets: &Secrets) -> Value {
+    let mut out = Map::new();
+    out.insert("code".into(), info.code.into());
+    out.insert(
+        "message".into(),
+        bounded(info.message.as_bytes(), MAX_TEXT_CHARS, secrets).into(),
+    );
+    if let Some(url) = &info.documentation_url {
+        out.insert(
+            "documentation_url".into(),
+            bounded(url.as_bytes(), MAX_TEXT_CHARS, secrets).into(),
+        );
+    }
+    if let Some(pointer) = info.source.as_ref().and_then(|s| s.pointer.as_deref()) {
+        out.insert(
+            "source".into(),
+            json!({"pointer": bounded(pointer.as_bytes(), MAX_POINTER_CHARS, secrets)}),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Small valid JSON as scrubbed JSON (with `secret` members redacted);
+/// anything else as a scrubbed text preview.
+fn small_json_or_preview(text: &[u8], secrets: &Secrets) -> Value {
+    if text.len() <= MAX_RESULT_JSON_BYTES
+        && let Ok(mut value) = serde_json::from_slice::<Value>(text)
+    {
+        redact_parsed(&mut value);
+        scrub_value(&mut value, secrets);
+        return value;
+    }
+    Value::String(preview(text, secrets))
+}
+
+/// The start of a body for people: `secret` members redacted, the client's
+/// secrets scrubbed, at most [`PREVIEW_CHARS`] characters.
+pub(crate) fn preview(body: &[u8], secrets: &Secrets) -> String {
+    if body.len() <= PARSED_PREVIEW_MAX_BYTES
+        && let Ok(mut value) = serde_json::from_slice::<Value>(body)
+    {
+        redact_parsed(&mut value);
+        scrub_value(&mut value, secrets);
+        let text = serde_json::to_string(&value).expect("a JSON value serializes");
+        return bounded(text.as_bytes(), PREVIEW_CHARS, secrets);
+    }
+    // Not JSON (or too large to parse): where a `secret` member starts is a
+    // guess, and so is where its value ends. Show nothing from the first
+    // `secret` on.
+    let window = &body[..body.len().min(PREVIEW_CHARS * 4 + secrets.longest())];
+    let shown = find_secret_key(window).unwrap_or(window.len());
+    bounded_with_rest(&window[..shown], PREVIEW_CHARS, secrets, body.len() - shown)
+}
+
+/// Where the word `secret` (any case) or a key escaped after `secr` first
+/// stands.
+fn find_secret_key(text: &[u8]) -> Option<usize> {
+    text.windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"secret") || w[..5].eq_ignore_ascii_case(b"secr\\"))
+}
+
+/// Every string, key and number of `value` scrubbed of `secrets`.
+fn scrub_value(value: &mut Value, secrets: &Secrets) {
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(clean) = secrets.scrub_str(text) {
+                *text = clean;
+            }
+        }
+        Value::Number(number) => {
+            if secrets.contains_any(number.to_string().as_bytes()) {
+                *value = Value::String(REDACTED.to_owned());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(members) => {
+            let old = std::mem::take(members);
+            for (key, mut member) in old {
+                scrub_value(&mut member, secrets);
+                members.insert(secrets.scrub_str(&key).into_owned(), member);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+/// Why a success body was refused, ready for `Error::InvalidResponsePayload`.
+#[derive(Clone, Debug)]
+pub(crate) struct Rejection {
+    /// A compact failure envelope (for `success: false`) or a body preview.
+    pub(crate) payload: Bytes,
+    /// What is wrong, naming the field.
+    pub(crate) reason: String,
+}
+
+/// Checks a success body against the type the generated code will decode it
+/// into. `Ok(None)`: it decodes as it is. `Ok(Some(body))`: it decodes once
+/// integral numbers written as floats (`53.0`) are written as integers.
+/// `Err`: it does not decode; the rejection holds no more than a preview.
+pub(crate) fn check_success(
+    operation_id: &str,
+    body: &[u8],
+    secrets: &Secrets,
+) -> Result<Option<Bytes>, Rejection> {
+    let check = success_check(operation_id);
+    let Err(mut invalid) = check(body) else {
+        return Ok(None);
     };
-    if status.is_success() && decodes(&body) {
-        return body;
+    if let Some(normalized) = integral_floats_as_integers(body) {
+        match check(&normalized) {
+            Ok(()) => return Ok(Some(Bytes::from(normalized))),
+            Err(again) => invalid = again,
+        }
     }
-    let mut redacted = redact_secret_members(&body);
-    if status.is_success() && decodes(&redacted) {
-        redacted.extend_from_slice(b"\n(secrets redacted; the original body did not decode)");
+    let (envelope, is_failure) = compact_failure(body, secrets);
+    if is_failure {
+        return Err(Rejection {
+            payload: envelope,
+            reason: "`success` is false in a 200 response".to_owned(),
+        });
     }
-    Bytes::from(redacted)
+    Err(Rejection {
+        payload: Bytes::from(preview(body, secrets)),
+        reason: invalid.reason(secrets),
+    })
+}
+
+/// A success body's decoding error, with the path of the field.
+struct Invalid {
+    path: String,
+    error: serde_json::Error,
+}
+
+impl Invalid {
+    fn reason(&self, secrets: &Secrets) -> String {
+        // serde's message quotes the offending value: never for a secret.
+        if self.path.rsplit('.').next() == Some("secret") {
+            return format!(
+                "at {}: not a valid TSIG secret (value not shown)",
+                self.path
+            );
+        }
+        // The path names the field; serde_json's position would be that of
+        // the normalized body, not the one received.
+        let message = self.error.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(at) if message[at..].contains(" column ") => &message[..at],
+            _ => &message,
+        };
+        let text = match self.path.as_str() {
+            "" | "." => message.to_owned(),
+            path => format!("at {path}: {message}"),
+        };
+        bounded(text.as_bytes(), MAX_TEXT_CHARS * 2, secrets)
+    }
+}
+
+type SuccessCheck = fn(&[u8]) -> Result<(), Invalid>;
+
+/// The success type of each operation. An operation missing here is left to
+/// the generated decoding alone (a unit test keeps this list complete).
+fn success_check(operation_id: &str) -> SuccessCheck {
+    match operation_id {
+        "list_peers" => check_as::<types::PeerCollectionResponse>,
+        "create_peer" | "get_peer" | "update_peer" => check_as::<types::SinglePeerResponse>,
+        "delete_peer" | "delete_tsig" => check_as::<types::IdResponse>,
+        "list_tsigs" => check_as::<types::TsigCollectionResponse>,
+        "create_tsig" | "get_tsig" | "update_tsig" => check_as::<types::SingleTsigResponse>,
+        _ => |_| Ok(()),
+    }
+}
+
+#[cfg(test)]
+fn knows_operation(operation_id: &str) -> bool {
+    success_check(operation_id) as usize != success_check("") as usize
+}
+
+fn check_as<T: DeserializeOwned>(body: &[u8]) -> Result<(), Invalid> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Ok(_) => deserializer.end().map_err(|error| Invalid {
+            path: String::new(),
+            error,
+        }),
+        Err(error) => Err(Invalid {
+            path: error.path().to_string(),
+            error: error.into_inner(),
+        }),
+    }
+}
+
+/// `body` with every number written as an integral float (`53.0`, `5.3e1`)
+/// written as an integer, or `None` when there is none. Cloudflare's schema
+/// types ports and counts as `number`; the sdk decodes them as integers.
+/// Non-integral numbers (and those past 2^53) are left for decoding to refuse.
+fn integral_floats_as_integers(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut copied, mut i, mut in_string, mut changed) = (0, 0, false, false);
+    while i < body.len() {
+        let byte = body[i];
+        if in_string {
+            match byte {
+                b'\\' => i += 2,
+                b'"' => {
+                    in_string = false;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+            continue;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < body.len()
+                    && matches!(body[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    i += 1;
+                }
+                let token = &body[start..i];
+                if token.iter().any(|b| matches!(b, b'.' | b'e' | b'E'))
+                    && let Some(integer) = integral(token)
+                {
+                    out.extend_from_slice(&body[copied..start]);
+                    out.extend_from_slice(integer.to_string().as_bytes());
+                    (copied, changed) = (i, true);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.extend_from_slice(&body[copied..]);
+    Some(out)
+}
+
+fn integral(token: &[u8]) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let value: f64 = std::str::from_utf8(token).ok()?.parse().ok()?;
+    (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
 }
 
 fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
@@ -65,21 +392,9 @@ fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
 }
 
 const SECRET_KEY: &[u8] = b"\"secret\"";
-const REDACTED: &[u8] = b"[REDACTED]";
 
-/// Replaces the value of every `secret` member: in JSON as parsed (so escaped
-/// keys are found too), or, in a body that does not parse (a truncated one),
-/// wherever `"secret"` stands.
-fn redact_secret_members(body: &[u8]) -> Vec<u8> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut value) => {
-            redact_parsed(&mut value);
-            serde_json::to_vec(&value).expect("a JSON value serializes")
-        }
-        Err(_) => redact_lexically(body),
-    }
-}
-
+/// Replaces the value of every `secret` member of parsed JSON (escaped keys
+/// are found too, as they are unescaped by then).
 fn redact_parsed(value: &mut Value) {
     match value {
         Value::Object(members) => {
@@ -118,11 +433,11 @@ fn redact_lexically(body: &[u8]) -> Vec<u8> {
         let value = &after_key[value_start..];
         let value_len = if value.first() == Some(&b'"') {
             out.push(b'"');
-            out.extend_from_slice(REDACTED);
+            out.extend_from_slice(REDACTED.as_bytes());
             out.push(b'"');
             string_literal_len(value)
         } else {
-            out.extend_from_slice(REDACTED);
+            out.extend_from_slice(REDACTED.as_bytes());
             value
                 .iter()
                 .position(|b| matches!(b, b',' | b'}' | b']'))
@@ -158,7 +473,13 @@ mod tests {
     use super::*;
 
     fn redact(s: &str) -> String {
-        String::from_utf8(redact_secret_members(s.as_bytes())).unwrap()
+        match serde_json::from_str::<Value>(s) {
+            Ok(mut value) => {
+                redact_parsed(&mut value);
+                value.to_string()
+            }
+            Err(_) => String::from_utf8(redact_lexically(s.as_bytes())).unwrap(),
+        }
     }
 
     #[test]
@@ -194,52 +515,175 @@ mod tests {
         assert_eq!(redact("no secrets here"), "no secrets here");
     }
 
-    #[test]
-    fn redaction_never_makes_a_tsig_body_decode() {
-        let tsig = |secret: &str| {
-            format!(
-                r#"{{"errors":[],"messages":[],"success":true,"result":{{"id":"i","name":"n","algo":"a","secret":{secret}}}}}"#
-            )
-        };
-        let hidden = |body: String| {
-            let out = hide_tsig_secrets(StatusCode::OK, "get_tsig", Bytes::from(body));
-            let decodes = decodes_as::<types::SingleTsigResponse>(&out);
-            (decodes, String::from_utf8(out.to_vec()).unwrap())
-        };
-        // A valid body is untouched; a secret of the wrong type stays wrong.
-        assert_eq!(hidden(tsig(r#""s3cr3t""#)), (true, tsig(r#""s3cr3t""#)));
-        let (decodes, text) = hidden(tsig("12345"));
-        assert!(!decodes && !text.contains("12345"), "{text}");
-        // An invalid escape made only the secret invalid: still not decodable.
-        let (decodes, text) = hidden(tsig(r#""s3\q""#));
-        assert!(!decodes && !text.contains("s3"), "{text}");
-    }
-
-    fn envelope(body: &str) -> Value {
-        serde_json::from_slice(&failure_envelope(Bytes::from(body.to_owned()))).unwrap()
+    fn compact(body: &str) -> (Value, bool) {
+        let secrets = Secrets::new(["t0ken-value"]);
+        let (bytes, is_envelope) = compact_failure(body.as_bytes(), &secrets);
+        assert!(decodes_as::<types::ApiResponseCommonFailure>(&bytes));
+        (serde_json::from_slice(&bytes).unwrap(), is_envelope)
     }
 
     #[test]
-    fn failure_bodies_become_envelopes_without_losing_anything() {
-        let real = r#"{"success":false,"errors":[{"code":7003,"message":"No route for the URI"}]}"#;
+    fn failure_bodies_become_compact_envelopes() {
+        let real = r#"{"success":false,"errors":[{"code":7003,"message":"No route for the URI"}],"messages":[],"result":null}"#;
+        let (envelope, is_envelope) = compact(real);
+        assert!(is_envelope);
+        assert_eq!(envelope, serde_json::from_str::<Value>(real).unwrap());
+        // Informational lists may be absent or null.
+        let (envelope, is_envelope) = compact(r#"{"success":false,"errors":null,"messages":null}"#);
+        assert!(is_envelope);
+        assert_eq!(envelope["errors"], json!([]));
+
+        let (envelope, is_envelope) = compact("<html>502</html>");
         assert_eq!(
-            failure_envelope(Bytes::from(real)),
-            Bytes::from(real),
-            "an envelope is left as it is"
+            (envelope["result"].clone(), is_envelope),
+            (json!("<html>502</html>"), false)
         );
-        assert_eq!(envelope("<html>502</html>")["result"], "<html>502</html>");
         assert_eq!(
-            envelope(r#"{"error":"nope"}"#)["result"],
+            compact(r#"{"error":"nope"}"#).0["result"],
             json!({"error": "nope"})
         );
-        assert_eq!(envelope("")["result"], Value::Null);
+        assert_eq!(compact("").0["result"], Value::Null);
         assert_eq!(
-            envelope("{\"success\":false,")["result"],
+            compact("{\"success\":false,").0["result"],
             "{\"success\":false,"
         );
-        assert_eq!(envelope("x")["errors"], json!([]));
+        assert_eq!(compact("x").0["errors"], json!([]));
         // Nested JSON that would pass serde_json's depth limit once wrapped.
         let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
-        assert_eq!(envelope(&deep)["result"], Value::String(deep.clone()));
+        let result = compact(&deep).0["result"].as_str().unwrap().to_owned();
+        assert_eq!(
+            result,
+            format!("{}… (55 more bytes)", &deep[..PREVIEW_CHARS])
+        );
+    }
+
+    #[test]
+    fn compact_envelopes_are_bounded_and_scrubbed() {
+        let error = |i: usize| json!({"code": 1000 + i, "message": format!("t0ken-value {}", "m".repeat(10_000))});
+        let body = json!({
+            "success": false,
+            "errors": (0..1000).map(error).collect::<Vec<_>>(),
+            "messages": (0..1000).map(error).collect::<Vec<_>>(),
+            "result": {"echo": "t0ken-value", "secret": "tsig", "big": "x".repeat(5000)},
+        })
+        .to_string();
+        let (envelope, is_envelope) = compact(&body);
+        assert!(is_envelope);
+        assert_eq!(envelope["errors"].as_array().unwrap().len(), MAX_ERRORS);
+        assert_eq!(envelope["messages"].as_array().unwrap().len(), MAX_MESSAGES);
+        let text = envelope.to_string();
+        assert!(text.len() < 6 * 1024, "{} bytes", text.len());
+        assert!(
+            !text.contains("t0ken-value") && !text.contains("tsig"),
+            "{text}"
+        );
+        assert!(
+            envelope["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("[REDACTED] mmm")
+        );
+        assert!(
+            envelope["result"].is_string(),
+            "a large result is a preview"
+        );
+    }
+
+    #[test]
+    fn integral_floats_decode_and_other_numbers_name_the_field() {
+        let secrets = Secrets::default();
+        let peer = |port: &str| {
+            format!(
+                r#"{{"success":true,"result":{{"id":"i","name":"a.b 1.0","port":{port}}},"result_info":{{"count":1.0}}}}"#
+            )
+        };
+        let fixed = check_success("get_peer", peer("53.0").as_bytes(), &secrets)
+            .unwrap()
+            .unwrap();
+        let fixed: types::SinglePeerResponse = serde_json::from_slice(&fixed).unwrap();
+        assert_eq!(fixed.result.as_ref().unwrap().port, Some(53));
+        assert_eq!(
+            fixed.result.unwrap().name,
+            "a.b 1.0",
+            "strings are untouched"
+        );
+        assert_eq!(
+            check_success("get_peer", peer("5.3e1").as_bytes(), &secrets)
+                .map(|b| b.is_some())
+                .ok(),
+            Some(true)
+        );
+        assert!(
+            check_success("get_peer", peer("53").as_bytes(), &secrets)
+                .unwrap()
+                .is_none()
+        );
+        for (port, expected) in [
+            (
+                "53.5",
+                "at result.port: invalid type: floating point `53.5`, expected u16",
+            ),
+            (
+                "70000.0",
+                "at result.port: invalid value: integer `70000`, expected u16",
+            ),
+            (
+                "-1.0",
+                "at result.port: invalid value: integer `-1`, expected u16",
+            ),
+        ] {
+            let rejected = check_success("get_peer", peer(port).as_bytes(), &secrets).unwrap_err();
+            assert_eq!(rejected.reason, expected);
+        }
+        let list = r#"{"success":true,"errors":[],"messages":null,"result":[],"result_info":{"count":1.0,"page":2e0}}"#;
+        assert!(check_success("list_peers", list.as_bytes(), &secrets).is_ok());
+    }
+
+    #[test]
+    fn success_false_in_a_200_keeps_its_errors() {
+        let body = r#"{"success":false,"errors":[{"code":1003,"message":"Invalid or missing name"}],"messages":[],"result":null}"#;
+        let rejected =
+            check_success("update_peer", body.as_bytes(), &Secrets::default()).unwrap_err();
+        let envelope: types::ApiResponseCommonFailure =
+            serde_json::from_slice(&rejected.payload).unwrap();
+        assert_eq!(envelope.errors[0].code, 1003);
+    }
+
+    #[test]
+    fn a_refused_tsig_body_never_shows_a_secret() {
+        let secrets = Secrets::new(["sent-secret"]);
+        let body =
+            r#"{"success":true,"result":{"id":"i","name":"n","algo":"a","secr\u0065t":12345}}"#;
+        let rejected = check_success("get_tsig", body.as_bytes(), &secrets).unwrap_err();
+        assert_eq!(
+            rejected.reason,
+            "at result.secret: not a valid TSIG secret (value not shown)"
+        );
+        assert!(!String::from_utf8_lossy(&rejected.payload).contains("12345"));
+        let big = format!(
+            r#"{{"success":true,"result":[{{"secret":"received-secret","name":"sent-secret"}}],"pad":"{}""#,
+            "x".repeat(100_000)
+        );
+        let rejected = check_success("list_tsigs", big.as_bytes(), &secrets).unwrap_err();
+        let payload = String::from_utf8_lossy(&rejected.payload).into_owned();
+        assert!(
+            !payload.contains("secret\":\"received") && !payload.contains("sent-secret"),
+            "{payload}"
+        );
+        assert!(payload.len() < PREVIEW_CHARS + 100, "{}", payload.len());
+    }
+
+    #[test]
+    fn every_operation_of_the_spec_has_a_success_check() {
+        let spec = include_str!("../../openapi/secondary-dns.yaml");
+        let operations: Vec<&str> = spec
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("operationId: "))
+            .collect();
+        assert_eq!(operations.len(), 10);
+        for operation in operations {
+            assert!(knows_operation(operation), "{operation}");
+        }
+        assert!(!knows_operation("not_an_operation"));
     }
 }

@@ -52,6 +52,8 @@ pub(crate) enum Failure {
     Transport(reqwest::Error),
     /// A complete response whose status (or `x-should-retry`) asks for a retry.
     Status(Box<Buffered>),
+    /// A body over the size limit: it would be as large again (not retried).
+    TooLarge(reqwest::Error),
 }
 
 impl Failure {
@@ -60,12 +62,13 @@ impl Failure {
             // Builder and redirect errors would fail the same way again.
             Failure::Transport(e) => !(e.is_builder() || e.is_redirect()),
             Failure::Status(_) => true,
+            Failure::TooLarge(_) => false,
         }
     }
 
     fn server_delay(&self) -> Option<Duration> {
         match self {
-            Failure::Transport(_) => None,
+            Failure::Transport(_) | Failure::TooLarge(_) => None,
             Failure::Status(response) => server_delay(response.headers(), SystemTime::now()),
         }
     }

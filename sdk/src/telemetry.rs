@@ -44,6 +44,9 @@ pub(crate) fn attempt_finished(
             span.record("status", response.status.as_u16());
             tracing::warn!(parent: span, "attempt failed with a retryable status");
         }
+        Err(Failure::TooLarge(_)) => {
+            tracing::warn!(parent: span, "the response is larger than the limit");
+        }
         Err(Failure::Transport(error)) => {
             let kind = if error.is_timeout() {
                 "timeout"
@@ -60,4 +63,8 @@ pub(crate) fn retry_scheduled(delay: Duration) {
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
         "retrying"
     );
+}
+
+pub(crate) fn replayed_on_a_fresh_connection() {
+    tracing::info!("the pooled connection was closed before a response; sent again on a new one");
 }

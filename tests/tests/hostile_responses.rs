@@ -1,7 +1,10 @@
 //! Hostile responses, generated at random from a seed, sent by a local server
 //! through the real response path (hooks, fix-ups, generated decoding): every
-//! case must end in `Ok` or a typed error that agrees with the response, and
-//! no TSIG secret may reach an error's text. Nothing may panic.
+//! case must end in `Ok` or a typed error that agrees with the response. The
+//! bodies and headers echo the client's own secrets (its API token, the TSIG
+//! secret it sent) and carry TSIG secrets of their own: none may reach an
+//! error's text, which stays a few KiB whatever the body, and no server
+//! header may change the attempt count. Nothing may panic.
 //!
 //! Run longer with:
 //! `HOSTILE_CASES=1000000 cargo test --release -p sdk-tests --test hostile_responses -- --nocapture`
@@ -22,6 +25,14 @@ use serde_json::{Value, json};
 const DEFAULT_CASES: usize = 5_000;
 const IN_FLIGHT: usize = 64;
 const SECRET_MARK: &str = "tsig-SECRET-";
+/// The client's API token, which servers echo.
+const TOKEN: &str = "cf-TOKEN/SECRET\"0123456789abcdef";
+/// The TSIG secret Update TSIG sends, which servers echo.
+const SENT_SECRET: &str = "sent-TSIG-SECRET-7f3a9c";
+/// The longest error text allowed, for `{}`, `{:?}` and `report()` together.
+const MAX_ERROR_TEXT: usize = 12 * 1024;
+/// The longest error text seen, for the summary.
+static LONGEST_ERROR_TEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -34,7 +45,19 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 struct Case {
     status: u16,
     content_type: &'static str,
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
+}
+
+/// A secret the client knows, in a form a server might echo it.
+fn echo(rng: &mut StdRng) -> String {
+    let secret = [TOKEN, SENT_SECRET][rng.random_range(0..2)];
+    match rng.random_range(0..4) {
+        0 => secret.to_owned(),
+        1 => format!("Bearer {secret}"),
+        2 => serde_json::to_string(secret).unwrap(),
+        _ => format!("<b>{secret}</b>"),
+    }
 }
 
 /// Case `index` of sequence `seed`: the server and the checker make the same one.
@@ -47,7 +70,7 @@ fn case(seed: u64, index: usize) -> Case {
     let status = STATUSES[rng.random_range(0..STATUSES.len())];
     let content_type =
         ["application/json", "text/html", "application/octet-stream"][rng.random_range(0..3)];
-    let body = match rng.random_range(0..10) {
+    let mut body = match rng.random_range(0..10) {
         0 => (0..rng.random_range(0..512))
             .map(|_| rng.random())
             .collect(),
@@ -92,16 +115,51 @@ fn case(seed: u64, index: usize) -> Case {
             body
         }
     };
+    // Echo a secret somewhere in the raw body: in a string, or anywhere.
+    if rng.random_bool(0.2) {
+        let at = rng.random_range(0..=body.len());
+        let echoed = echo(&mut rng);
+        let quote = body[..at].iter().rposition(|&b| b == b'"');
+        let at = if rng.random_bool(0.5) {
+            quote.map_or(at, |q| q + 1)
+        } else {
+            at
+        };
+        body.splice(at..at, echoed.bytes());
+    }
+    let mut headers = Vec::new();
+    for _ in 0..rng.random_range(0..4) {
+        headers.push(match rng.random_range(0..6) {
+            0 => ("x-echo".to_owned(), echo(&mut rng)),
+            1 => ("x-sdk-attempts".to_owned(), "99".to_owned()),
+            2 => ("retry-after".to_owned(), "1".to_owned()),
+            3 => ("x-long".to_owned(), "v".repeat(rng.random_range(0..8000))),
+            4 => (
+                format!("x-many-{}", rng.random::<u16>()),
+                "w".repeat(rng.random_range(0..200)),
+            ),
+            _ => ("cf-ray".to_owned(), "8c0ffee0-AMS".to_owned()),
+        });
+    }
+    if rng.random_bool(0.05) {
+        headers.extend((0..90).map(|i| (format!("x-flood-{i}"), "f".repeat(300))));
+    }
     Case {
         status,
         content_type,
+        headers,
         body,
     }
 }
 
-/// Even cases go to Update Peer, odd ones to TSIG Details (whose bodies carry a secret).
+/// A third of the cases go to Update Peer, a third to TSIG Details (whose
+/// bodies carry a secret), a third to Update TSIG (which sends one).
 fn is_tsig(index: usize) -> bool {
-    index % 2 == 1
+    index % 3 != 0
+}
+
+fn sends_a_secret(index: usize) -> bool {
+    index % 3 == 2
 }
 
 fn envelope_for(index: usize) -> Value {
@@ -132,10 +190,19 @@ fn random_value(rng: &mut StdRng) -> Value {
         0 => Value::Null,
         1 => json!(rng.random::<bool>()),
         2 => json!(rng.random_range(-70_000i64..140_000)),
-        3 => [json!(53.5), json!(1e308), json!(-0.0), json!(65536)][rng.random_range(0..4)].clone(),
+        3 => [
+            json!(53.5),
+            json!(1e308),
+            json!(-0.0),
+            json!(65536),
+            json!(53.0),
+            json!(1e1),
+        ][rng.random_range(0..6)]
+        .clone(),
         4 => json!(u64::MAX),
         5 => json!("é\u{0}\u{202e}😀"),
         6 => json!("x".repeat(rng.random_range(0..3000))),
+        7 if rng.random_bool(0.5) => json!(echo(rng)),
         7 => json!([1, "two", null]),
         8 => json!({"unknown": {"deeper": [true]}}),
         _ => json!(""),
@@ -227,11 +294,20 @@ fn huge(rng: &mut StdRng, index: usize) -> Vec<u8> {
 /// Checks the outcome of case `index` against what its response was.
 fn check(index: usize, case: &Case, outcome: Result<(), ApiError>) -> Result<(), String> {
     let tsig = is_tsig(index);
-    let decodes = if tsig {
-        serde_json::from_slice::<types::SingleTsigResponse>(&case.body).is_ok()
-    } else {
-        serde_json::from_slice::<types::SinglePeerResponse>(&case.body).is_ok()
+    // The documented JSON, where a number written as an integral float
+    // (`53.0`) stands for the integer.
+    let decodes = |body: &[u8]| {
+        if tsig {
+            serde_json::from_slice::<types::SingleTsigResponse>(body).is_ok()
+        } else {
+            serde_json::from_slice::<types::SinglePeerResponse>(body).is_ok()
+        }
     };
+    let decodes = decodes(&case.body)
+        || serde_json::from_slice::<Value>(&case.body)
+            .ok()
+            .map(integral_floats_as_integers)
+            .is_some_and(|value| decodes(value.to_string().as_bytes()));
     let status = case.status;
     match (&outcome, status) {
         (Ok(()), 200) if decodes => {}
@@ -256,11 +332,52 @@ fn check(index: usize, case: &Case, outcome: Result<(), ApiError>) -> Result<(),
     }
     if let Err(err) = &outcome {
         let text = format!("{err} {err:?} {}", err.report());
-        if text.contains(SECRET_MARK) {
-            return Err(format!("a TSIG secret reached the error text: {text:.300}"));
+        // The client knows the TSIG secret only in the requests that send it.
+        let sent = if sends_a_secret(index) {
+            SENT_SECRET
+        } else {
+            TOKEN
+        };
+        // Whole secrets: a server that sends a cut token has not echoed it.
+        for secret in [SECRET_MARK, TOKEN, sent] {
+            if let Some(at) = text.find(secret) {
+                let start = text.floor_char_boundary(at.saturating_sub(200));
+                let end = text.floor_char_boundary(at + 100);
+                return Err(format!(
+                    "{secret:?} reached the error text: …{}…",
+                    &text[start..end]
+                ));
+            }
+        }
+        LONGEST_ERROR_TEXT.fetch_max(text.len(), Ordering::Relaxed);
+        if text.len() > MAX_ERROR_TEXT {
+            return Err(format!("error text of {} bytes", text.len()));
+        }
+        if err.attempts() != 1 {
+            return Err(format!(
+                "{} attempts reported with retries off",
+                err.attempts()
+            ));
         }
     }
     Ok(())
+}
+
+/// Every number that is an integral float, as an integer (independent of the
+/// sdk's lexical rewrite: this one works on parsed JSON).
+fn integral_floats_as_integers(value: Value) -> Value {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => json!(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => items.into_iter().map(integral_floats_as_integers).collect(),
+        Value::Object(members) => members
+            .into_iter()
+            .map(|(k, v)| (k, integral_floats_as_integers(v)))
+            .collect(),
+        other => other,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,11 +395,18 @@ async fn hostile_responses_end_in_ok_or_a_typed_error() {
             seed,
             index.expect("the case number is the last path segment"),
         );
-        lean_response(case.status, case.content_type, case.body)
+        let mut response = lean_response(case.status, case.content_type, case.body);
+        for (name, value) in case.headers {
+            response.headers_mut().append(
+                name.parse::<http::HeaderName>().unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        response
     })
     .await;
     let client = Arc::new(
-        Client::builder(Credentials::api_token("t"))
+        Client::builder(Credentials::api_token(TOKEN))
             .base_url(&server.url)
             .max_retries(0)
             .build()
@@ -301,7 +425,14 @@ async fn hostile_responses_end_in_ok_or_a_typed_error() {
                         return (failures, tally);
                     }
                     let id = format!("{index:032x}");
-                    let outcome = if is_tsig(index) {
+                    let outcome = if sends_a_secret(index) {
+                        let body = types::TsigInput::builder()
+                            .name("tsig.customer.cf.")
+                            .algo("hmac-sha512.")
+                            .secret(SENT_SECRET);
+                        let call = client.update_tsig().account_id(EXAMPLE_ACCOUNT_ID);
+                        call.tsig_id(id).body(body).send().await.map(drop)
+                    } else if is_tsig(index) {
                         let call = client.get_tsig().account_id(EXAMPLE_ACCOUNT_ID).tsig_id(id);
                         call.send().await.map(drop)
                     } else {
@@ -340,8 +471,10 @@ async fn hostile_responses_end_in_ok_or_a_typed_error() {
     let [ok, typed, invalid, other] = tally;
     eprintln!(
         "{cases} hostile responses (seed {seed:#x}): {ok} Ok, {typed} ErrorResponse, \
-         {invalid} InvalidResponsePayload, {other} other errors; {} failures",
-        failures.len()
+         {invalid} InvalidResponsePayload, {other} other errors; {} failures; \
+         longest error text ({{}}, {{:?}} and report together): {} bytes",
+        failures.len(),
+        LONGEST_ERROR_TEXT.load(Ordering::Relaxed)
     );
     // Every outcome happened, so the checks were not vacuous.
     assert!(

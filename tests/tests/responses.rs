@@ -1,7 +1,7 @@
 //! What callers get back: the seed's response decoded, and every kind of
 //! failure as a typed error with a readable report.
 
-use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, types};
+use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, ErrorKind, types};
 use sdk_tests::{
     EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_example_peer, update_peer_response_example,
 };
@@ -191,22 +191,33 @@ async fn a_long_invalid_success_body_is_cut_in_the_report() {
         .await
         .unwrap_err();
     let report = err.report().to_string();
-    assert!(report.contains("body (10000 bytes)"), "{report}");
-    assert!(report.ends_with('…'), "{report}");
+    // 200 characters (400 bytes) shown, and what was left out.
+    assert!(report.ends_with("é… (9600 more bytes)\""), "{report}");
     assert!(report.len() < 600, "{report}");
 }
 
 #[tokio::test]
-async fn success_false_in_a_200_is_refused() {
+async fn success_false_in_a_200_is_refused_with_its_errors() {
     let mut body = update_peer_response_example().clone();
     body["success"] = false.into();
+    body["errors"] = json!([{"code": 1003, "message": "Invalid or missing name",
+        "source": {"pointer": "/name"}}]);
     let err = update_peer_answered_by(json_response(200, body))
         .await
         .unwrap_err();
     let Error::InvalidResponsePayload(_, e) = &err else {
         panic!("{err:?}")
     };
-    assert!(e.to_string().contains("expected `true`"), "{e}");
+    assert_eq!(e.to_string(), "`success` is false in a 200 response");
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+    assert_eq!(err.http_status(), Some(200));
+    let codes: Vec<i64> = err.cloudflare_errors().iter().map(|e| e.code).collect();
+    assert_eq!(codes, [1003]);
+    assert_eq!(
+        err.report().to_string(),
+        "Cloudflare API error in a 200 response (success: false): \
+         1003: Invalid or missing name (at /name)"
+    );
 }
 
 #[tokio::test]
@@ -233,7 +244,7 @@ async fn a_truncated_body_is_an_invalid_payload() {
     let Error::InvalidResponsePayload(_, e) = &err else {
         panic!("{err:?}")
     };
-    assert!(e.is_eof(), "{e}");
+    assert!(e.to_string().contains("EOF while parsing"), "{e}");
 }
 
 #[tokio::test]

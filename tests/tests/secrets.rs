@@ -48,7 +48,7 @@ async fn configuration_types_hide_secrets() {
 #[tokio::test]
 async fn configuration_errors_hide_secrets() {
     let errors: Vec<ConfigError> = vec![
-        Client::builder(Credentials::api_token(format!("{TOKEN}\n")))
+        Client::builder(Credentials::api_token(format!("{TOKEN}\nx")))
             .build()
             .unwrap_err(),
         Client::builder(Credentials::api_key(
@@ -57,7 +57,7 @@ async fn configuration_errors_hide_secrets() {
         ))
         .build()
         .unwrap_err(),
-        Client::builder(Credentials::user_service_key(format!("{SERVICE_KEY}\r")))
+        Client::builder(Credentials::user_service_key(format!("{SERVICE_KEY}\rx")))
             .build()
             .unwrap_err(),
         Client::builder(Credentials::api_token(TOKEN))

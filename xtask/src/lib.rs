@@ -57,7 +57,7 @@ fn settings() -> GenerationSettings {
         // so a missing `impl ClientHooks` must not compile.
         .with_hooks(HooksMode::Expected)
         .with_inner_type(
-            "crate::retry::RetryPolicy"
+            "crate::ClientPolicy"
                 .parse()
                 .expect("a type path is a token stream"),
         )
@@ -73,6 +73,13 @@ fn settings() -> GenerationSettings {
             boolean_constant(false),
             "crate::const_bool::ConstFalse",
             std::iter::empty(),
+        )
+        // `errors` and `messages` are informational: absent or null must
+        // not make a response undecodable (sdk/src/envelope.rs).
+        .with_replacement(
+            "Messages",
+            "crate::envelope::Messages",
+            [progenitor::TypeImpl::Default].into_iter(),
         )
         // Generated types derive Debug; the TSIG secret must never print.
         .with_replacement(

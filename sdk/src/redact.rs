@@ -1,0 +1,208 @@
+//! Keeping the client's own secrets out of everything an error can print.
+//!
+//! The client knows every secret it holds or sends: the credentials, and the
+//! TSIG secret of a Create or Update TSIG body. A server may echo any of them
+//! (in a body, JSON or not, or in a header), so every piece of server text
+//! that reaches an error goes through [`Secrets::scrub`] first, and is cut to
+//! a bounded length after it ([`bounded`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// What replaces a secret in error text.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// The secrets one request may meet, in every form a server could echo them:
+/// as sent, JSON-escaped (with and without `\\/`), and percent-encoded. Text
+/// that is parsed as JSON is scrubbed after unescaping, which covers the rest.
+#[derive(Clone, Default)]
+pub(crate) struct Secrets {
+    /// Longest first, so that a secret containing another is replaced whole.
+    forms: Arc<[Box<[u8]>]>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secrets({} forms, [REDACTED])", self.forms.len())
+    }
+}
+
+impl Secrets {
+    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut forms: Vec<Box<[u8]>> = Vec::new();
+        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+            let escaped = serde_json::to_string(secret).expect("a string serializes");
+            let escaped = &escaped[1..escaped.len() - 1];
+            // Some encoders (PHP's, by default) also escape `/`.
+            let slash_escaped = escaped.replace('/', "\\/");
+            for form in [secret, escaped, &slash_escaped, &percent_encoded(secret)] {
+                if !forms.iter().any(|f| &**f == form.as_bytes()) {
+                    forms.push(form.as_bytes().into());
+                }
+            }
+        }
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        Self {
+            forms: forms.into(),
+        }
+    }
+
+    /// These secrets and `more`.
+    pub(crate) fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut all: Vec<String> = Vec::new();
+        let more: Vec<&str> = more.into_iter().collect();
+        if more.is_empty() {
+            return self.clone();
+        }
+        for form in self.forms.iter() {
+            all.push(String::from_utf8_lossy(form).into_owned());
+        }
+        Self::new(all.iter().map(String::as_str).chain(more))
+    }
+
+    /// The longest form, so that a caller cutting text can scrub a little
+    /// past the cut and never leave half a secret at the edge.
+    pub(crate) fn longest(&self) -> usize {
+        self.forms.first().map_or(0, |f| f.len())
+    }
+
+    /// `text` with every form of every secret replaced by `[REDACTED]`.
+    pub(crate) fn scrub<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
+        let mut text = Cow::Borrowed(text);
+        for form in self.forms.iter() {
+            if memchr::memmem::find(&text, form).is_none() {
+                continue;
+            }
+            let mut out = Vec::with_capacity(text.len());
+            let mut rest: &[u8] = &text;
+            while let Some(at) = memchr::memmem::find(rest, form) {
+                out.extend_from_slice(&rest[..at]);
+                out.extend_from_slice(REDACTED.as_bytes());
+                rest = &rest[at + form.len()..];
+            }
+            out.extend_from_slice(rest);
+            text = Cow::Owned(out);
+        }
+        text
+    }
+
+    /// [`Secrets::scrub`] for text.
+    pub(crate) fn scrub_str<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.scrub(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Secrets and the replacement are whole UTF-8 strings.
+            Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+
+    pub(crate) fn contains_any(&self, text: &[u8]) -> bool {
+        self.forms
+            .iter()
+            .any(|form| memchr::memmem::find(text, form).is_some())
+    }
+}
+
+/// At most `max_chars` characters of `text`, scrubbed of `secrets`, with
+/// `… (N more bytes)` when cut. Only the start of the text is scrubbed and
+/// copied, so a large text costs no more than a small one.
+pub(crate) fn bounded(text: &[u8], max_chars: usize, secrets: &Secrets) -> String {
+    bounded_with_rest(text, max_chars, secrets, 0)
+}
+
+/// [`bounded`] for the start of a longer text: `rest` more bytes follow `text`.
+pub(crate) fn bounded_with_rest(
+    text: &[u8],
+    max_chars: usize,
+    secrets: &Secrets,
+    rest: usize,
+) -> String {
+    // A char is at most 4 bytes; scrub a secret's length past the cut so that
+    // a secret across it is replaced whole.
+    let window = text.len().min(max_chars * 4 + secrets.longest());
+    let scrubbed = secrets.scrub(&text[..window]);
+    let lossy = String::from_utf8_lossy(&scrubbed);
+    let kept = lossy
+        .char_indices()
+        .nth(max_chars)
+        .map_or(lossy.len(), |(at, _)| at);
+    let mut shown: String = lossy[..kept].chars().map(printable).collect();
+    // What was left out: of the window (counted on the scrubbed text), past it.
+    let left_out = lossy.len() - kept + (text.len() - window) + rest;
+    if left_out > 0 {
+        shown.push_str(&format!("… ({left_out} more bytes)"));
+    }
+    shown
+}
+
+/// `c`, or a stand-in when `Debug` would escape it: a server's text must not
+/// steer a terminal (`\u{1b}[…`) or a log line, nor grow when printed.
+fn printable(c: char) -> char {
+    match c {
+        '"' | '\'' | '\\' => c,
+        '\n' | '\r' | '\t' => ' ',
+        _ if c.escape_debug().len() > 1 => '\u{fffd}',
+        _ => c,
+    }
+}
+
+/// The RFC 3986 form a server might echo a secret in a URL.
+fn percent_encoded(secret: &str) -> String {
+    let mut out = String::with_capacity(secret.len());
+    for byte in secret.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_of_a_secret_is_replaced() {
+        let secrets = Secrets::new(["tok/en\"1", "other"]);
+        let text = br#"a tok/en"1 b tok\/en\"1 c tok%2Fen%221 d tok/en\"1 other"#;
+        let scrubbed = String::from_utf8(secrets.scrub(text).into_owned()).unwrap();
+        assert_eq!(
+            scrubbed,
+            "a [REDACTED] b [REDACTED] c [REDACTED] d [REDACTED] [REDACTED]"
+        );
+        assert!(!secrets.contains_any(scrubbed.as_bytes()));
+        assert!(matches!(secrets.scrub(b"clean"), Cow::Borrowed(_)));
+        assert!(matches!(Secrets::default().scrub(b"x"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_secret_containing_another_is_replaced_whole() {
+        let secrets = Secrets::new(["abc", "xxabcxx"]);
+        assert_eq!(&*secrets.scrub(b"1xxabcxx2abc"), b"1[REDACTED]2[REDACTED]");
+        let more = secrets.with(["zz"]);
+        assert_eq!(&*more.scrub(b"zz abc"), b"[REDACTED] [REDACTED]");
+    }
+
+    #[test]
+    fn bounded_text_is_short_and_never_shows_half_a_secret() {
+        let secrets = Secrets::new(["SECRETSECRET"]);
+        let text = format!("{}SECRETSECRET and more", "x".repeat(15));
+        let shown = bounded(text.as_bytes(), 20, &secrets);
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.starts_with("xxxxxxxxxxxxxxx[REDA…"), "{shown}");
+        let big = "y".repeat(1 << 20);
+        let shown = bounded(big.as_bytes(), 10, &secrets);
+        assert_eq!(
+            shown,
+            format!("yyyyyyyyyy… ({} more bytes)", (1 << 20) - 10)
+        );
+        assert_eq!(bounded(b"short", 10, &secrets), "short");
+        assert_eq!(bounded(b"\xff\xfe", 10, &secrets), "\u{fffd}\u{fffd}");
+        assert_eq!(
+            bounded("a\nb\u{1b}[31m\u{202e}\"\\".as_bytes(), 20, &secrets),
+            "a b\u{fffd}[31m\u{fffd}\"\\"
+        );
+    }
+}
