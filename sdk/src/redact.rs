@@ -135,12 +135,12 @@ pub(crate) fn bounded_with_rest(
     shown
 }
 
-/// `c`, or a stand-in when `Debug` would escape it: a server's text must not
-/// steer a terminal (`\u{1b}[…`) or a log line, nor grow when printed.
+/// `c`, or a stand-in when `Debug` would escape it as more than two
+/// characters: a server's text must not steer a terminal (`\u{1b}[…`) when
+/// shown, nor grow much when printed.
 fn printable(c: char) -> char {
     match c {
-        '"' | '\'' | '\\' => c,
-        '\n' | '\r' | '\t' => ' ',
+        '"' | '\'' | '\\' | '\n' | '\r' | '\t' => c,
         _ if c.escape_debug().len() > 1 => '\u{fffd}',
         _ => c,
     }
@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(bounded(b"\xff\xfe", 10, &secrets), "\u{fffd}\u{fffd}");
         assert_eq!(
             bounded("a\nb\u{1b}[31m\u{202e}\"\\".as_bytes(), 20, &secrets),
-            "a b\u{fffd}[31m\u{fffd}\"\\"
+            "a\nb\u{fffd}[31m\u{fffd}\"\\"
         );
     }
 }

@@ -5,6 +5,8 @@
 //! envelope ([`compact_failure`]), and a success body that will not decode is
 //! replaced by a short preview and the reason ([`check_success`]).
 
+use std::fmt::Write as _;
+
 use bytes::Bytes;
 use serde::de::{DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -185,19 +187,20 @@ pub(crate) fn preview(body: &[u8], secrets: &Secrets) -> String {
         let text = serde_json::to_string(&value).expect("a JSON value serializes");
         return bounded(text.as_bytes(), PREVIEW_CHARS, secrets);
     }
-    // Not JSON (or too large to parse): where a `secret` member starts is a
-    // guess, and so is where its value ends. Show nothing from the first
-    // `secret` on.
+    // Not JSON (or too large to parse): where a `secret` member's value ends
+    // is a guess. Show nothing from the first `secret"` on.
     let window = &body[..body.len().min(PREVIEW_CHARS * 4 + secrets.longest())];
     let shown = find_secret_key(window).unwrap_or(window.len());
     bounded_with_rest(&window[..shown], PREVIEW_CHARS, secrets, body.len() - shown)
 }
 
-/// Where the word `secret` (any case) or a key escaped after `secr` first
-/// stands.
+/// Where the first key that may be `secret` stands: the text `secret"` (any
+/// case, so also a key with something glued before it), or `"secr\` (a key
+/// with escapes).
 fn find_secret_key(text: &[u8]) -> Option<usize> {
-    text.windows(6)
-        .position(|w| w.eq_ignore_ascii_case(b"secret") || w[..5].eq_ignore_ascii_case(b"secr\\"))
+    text.windows(7).position(|w| {
+        w.eq_ignore_ascii_case(b"secret\"") || w[..6].eq_ignore_ascii_case(b"\"secr\\")
+    })
 }
 
 /// Every string, key and number of `value` scrubbed of `secrets`.
@@ -282,8 +285,11 @@ impl Invalid {
             );
         }
         // The path names the field; serde_json's position would be that of
-        // the normalized body, not the one received.
-        let message = self.error.to_string();
+        // the normalized body, not the one received. serde's message quotes
+        // the offending value, which may be the whole body: read only its start.
+        let mut message = BoundedText::new(MAX_TEXT_CHARS * 8 + secrets.longest());
+        let _ = write!(message, "{}", self.error);
+        let message = message.0;
         let message = match message.rfind(" at line ") {
             Some(at) if message[at..].contains(" column ") => &message[..at],
             _ => &message,
@@ -293,6 +299,27 @@ impl Invalid {
             path => format!("at {path}: {message}"),
         };
         bounded(text.as_bytes(), MAX_TEXT_CHARS * 2, secrets)
+    }
+}
+
+/// A `fmt::Write` that keeps the first `limit` bytes and drops the rest.
+struct BoundedText(String, usize);
+
+impl BoundedText {
+    fn new(limit: usize) -> Self {
+        Self(String::new(), limit)
+    }
+}
+
+impl std::fmt::Write for BoundedText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let room = self.1.saturating_sub(self.0.len());
+        let mut end = s.len().min(room);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.0.push_str(&s[..end]);
+        Ok(())
     }
 }
 
@@ -391,8 +418,6 @@ fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
     serde_json::from_slice::<T>(body).is_ok()
 }
 
-const SECRET_KEY: &[u8] = b"\"secret\"";
-
 /// Replaces the value of every `secret` member of parsed JSON (escaped keys
 /// are found too, as they are unescaped by then).
 fn redact_parsed(value: &mut Value) {
@@ -419,55 +444,6 @@ fn redact_parsed(value: &mut Value) {
     }
 }
 
-fn redact_lexically(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = find(rest, SECRET_KEY) {
-        let (before, after_key) = rest.split_at(at + SECRET_KEY.len());
-        out.extend_from_slice(before);
-        let value_start = after_key
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))
-            .unwrap_or(after_key.len());
-        out.extend_from_slice(&after_key[..value_start]);
-        let value = &after_key[value_start..];
-        let value_len = if value.first() == Some(&b'"') {
-            out.push(b'"');
-            out.extend_from_slice(REDACTED.as_bytes());
-            out.push(b'"');
-            string_literal_len(value)
-        } else {
-            out.extend_from_slice(REDACTED.as_bytes());
-            value
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']'))
-                .unwrap_or(value.len())
-        };
-        rest = &value[value_len..];
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-/// The length of the JSON string literal at the start of `s` (quotes
-/// included), or all of `s` when it is cut before the closing quote.
-fn string_literal_len(s: &[u8]) -> usize {
-    let mut escaped = false;
-    for (i, &b) in s.iter().enumerate().skip(1) {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b'"' => return i + 1,
-            _ => {}
-        }
-    }
-    s.len()
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,7 +454,7 @@ mod tests {
                 redact_parsed(&mut value);
                 value.to_string()
             }
-            Err(_) => String::from_utf8(redact_lexically(s.as_bytes())).unwrap(),
+            Err(_) => unreachable!("only JSON here"),
         }
     }
 
@@ -501,18 +477,16 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_replaced_in_fragments() {
+    fn previews_of_broken_json_stop_at_a_secret_key() {
+        let shown = |body: &str| preview(body.as_bytes(), &Secrets::default());
         assert_eq!(
-            redact(r#"{"result":{"secret":"ab\"c\\","algo":"x"},"secret" : 12"#),
-            r#"{"result":{"secret":"[REDACTED]","algo":"x"},"secret" : [REDACTED]"#
+            shown(r#"{"name":"n","secret":"caf79a78"#),
+            r#"{"name":"n","… (17 more bytes)"#
         );
-        // Cut inside the value, or right after the key.
-        assert_eq!(
-            redact(r#"{"name":"n","secret":"caf79a78"#),
-            r#"{"name":"n","secret":"[REDACTED]""#
-        );
-        assert_eq!(redact(r#"{"secret""#), r#"{"secret"[REDACTED]"#);
-        assert_eq!(redact("no secrets here"), "no secrets here");
+        assert_eq!(shown(r#"{"secr\u0065t":"s3cr3t", "#), "{… (24 more bytes)");
+        assert_eq!(shown("no secrets here"), "no secrets here");
+        let long = format!("{{\"pad\":\"{}\",\"secret\":\"s3cr3t\"", "p".repeat(70_000));
+        assert!(!shown(&long).contains("s3cr3t"));
     }
 
     fn compact(body: &str) -> (Value, bool) {

@@ -155,7 +155,7 @@ fn case(seed: u64, index: usize) -> Case {
 /// A third of the cases go to Update Peer, a third to TSIG Details (whose
 /// bodies carry a secret), a third to Update TSIG (which sends one).
 fn is_tsig(index: usize) -> bool {
-    index % 3 != 0
+    !index.is_multiple_of(3)
 }
 
 fn sends_a_secret(index: usize) -> bool {
@@ -341,11 +341,11 @@ fn check(index: usize, case: &Case, outcome: Result<(), ApiError>) -> Result<(),
         // Whole secrets: a server that sends a cut token has not echoed it.
         for secret in [SECRET_MARK, TOKEN, sent] {
             if let Some(at) = text.find(secret) {
-                let start = text.floor_char_boundary(at.saturating_sub(200));
-                let end = text.floor_char_boundary(at + 100);
+                let around: String = text[..at].chars().rev().take(200).collect();
+                let around: String = around.chars().rev().collect();
+                let after: String = text[at..].chars().take(100).collect();
                 return Err(format!(
-                    "{secret:?} reached the error text: …{}…",
-                    &text[start..end]
+                    "{secret:?} reached the error text: …{around}{after}…"
                 ));
             }
         }

@@ -377,3 +377,82 @@ async fn error_kinds_follow_the_status_and_keep_cloudflare_errors() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }
+
+#[tokio::test]
+async fn informational_lists_may_be_absent_or_null() {
+    for (member, value) in [
+        ("messages", None),
+        ("messages", Some(Value::Null)),
+        ("errors", None),
+        ("errors", Some(Value::Null)),
+    ] {
+        let mut body = update_peer_response_example().clone();
+        match value {
+            None => drop(body.as_object_mut().unwrap().remove(member)),
+            Some(ref value) => body[member] = value.clone(),
+        }
+        let envelope = update_peer_answered_by(json_response(200, body))
+            .await
+            .unwrap_or_else(|err| panic!("{member} {value:?}: {}", err.report()));
+        assert_eq!(envelope.result.unwrap().name, "my-peer-1");
+    }
+    // `success` stays strict.
+    let mut body = update_peer_response_example().clone();
+    body.as_object_mut().unwrap().remove("success");
+    let err = update_peer_answered_by(json_response(200, body))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+}
+
+async fn list_peers_answered_by(body: &str) -> Result<types::PeerCollectionResponse, ApiError> {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(raw_response(200, body, "application/json"))
+        .mount(&server)
+        .await;
+    let client = Client::builder(Credentials::api_token("t0ken"))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    client
+        .list_peers()
+        .account_id(sdk_tests::EXAMPLE_ACCOUNT_ID)
+        .send()
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn integral_numbers_written_as_floats_decode() {
+    let body = |port: &str| {
+        format!(
+            r#"{{"success":true,"errors":[],"messages":[],"result":[
+                {{"id":"a","name":"ok","port":53}},{{"id":"b","name":"float","port":{port}}}],
+                "result_info":{{"count":2.0,"page":1.0,"per_page":2e1,"total_count":2}}}}"#
+        )
+    };
+    let list = list_peers_answered_by(&body("53.0")).await.unwrap();
+    let ports: Vec<_> = list.result.unwrap().iter().map(|p| p.port).collect();
+    assert_eq!(ports, [Some(53), Some(53)]);
+    assert_eq!(list.result_info.unwrap().per_page, Some(20));
+
+    for (port, expected) in [
+        (
+            "53.5",
+            "at result[1].port: invalid type: floating point `53.5`, expected u16",
+        ),
+        (
+            "65536.0",
+            "at result[1].port: invalid value: integer `65536`, expected u16",
+        ),
+    ] {
+        let err = list_peers_answered_by(&body(port)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+        assert!(
+            err.report().to_string().contains(expected),
+            "{}",
+            err.report()
+        );
+    }
+}

@@ -316,3 +316,25 @@ async fn max_retries_zero_disables_retrying() {
     assert_eq!((err.kind(), err.attempts()), (ErrorKind::Server, 1));
     assert_eq!(requests_received(&server).await, 1);
 }
+
+#[tokio::test]
+async fn a_server_cannot_forge_the_attempt_count() {
+    let forged = |status| failure(status).insert_header("x-sdk-attempts", "99");
+    let server = server_failing_first(forged(404), 1).await;
+    let err = update(&client(&server.uri(), 2)).await.unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (ErrorKind::NotFound, 1));
+    assert!(
+        !err.report().to_string().contains("attempts"),
+        "{}",
+        err.report()
+    );
+
+    let server = server_failing_first(forged(503), 3).await;
+    let err = update(&client(&server.uri(), 2)).await.unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (ErrorKind::Server, 3));
+    assert!(
+        err.report().to_string().ends_with("(after 3 attempts)"),
+        "{}",
+        err.report()
+    );
+}

@@ -200,3 +200,67 @@ async fn tsig_secrets_stay_out_of_decode_errors() {
         assert!(text.contains("[REDACTED]"), "HTTP {status} {body}: {text}");
     }
 }
+
+/// Servers that echo what the client sent: the credential (in JSON, in HTML,
+/// in a header, in a 200 that will not decode) or the TSIG secret of an Update
+/// TSIG (in an error message). The client knows both, so neither may show.
+#[tokio::test]
+async fn echoed_secrets_never_reach_error_text() {
+    const SENT_TSIG_SECRET: &str = "sent-SECRET-0a1b2c3d";
+    for (credentials, secret) in all_credentials()
+        .into_iter()
+        .zip([TOKEN, API_KEY, SERVICE_KEY])
+    {
+        let escaped = serde_json::to_string(secret).unwrap();
+        let responses = [
+            ResponseTemplate::new(401).set_body_json(json!({"success": false, "errors": [
+                {"code": 10000, "message": format!("Invalid credential {secret}")}]})),
+            ResponseTemplate::new(401).set_body_raw(
+                format!("<html><p>X-Auth-Key: {secret}</p></html>"),
+                "text/html",
+            ),
+            ResponseTemplate::new(403)
+                .insert_header("x-echo", format!("Bearer {secret}").as_str())
+                .set_body_json(json!({"success": false, "errors": [], "result": {"echo": secret}})),
+            ResponseTemplate::new(200).set_body_raw(
+                format!("{{\"success\":true,\"result\":{escaped},\"messages\":[]}}"),
+                "application/json",
+            ),
+            ResponseTemplate::new(200).set_body_raw(format!("not json {secret}"), "text/plain"),
+            ResponseTemplate::new(400).set_body_json(json!({"success": false, "errors": [
+                {"code": 1004, "message": format!("secret {SENT_TSIG_SECRET} is too short")}]})),
+        ];
+        for response in responses {
+            let server = MockServer::start().await;
+            Mock::given(any())
+                .respond_with(response)
+                .mount(&server)
+                .await;
+            let client = Client::builder(credentials.clone())
+                .base_url(server.uri())
+                .max_retries(0)
+                .build()
+                .unwrap();
+            let body = types::TsigInput::builder()
+                .name("tsig.customer.cf.")
+                .algo("hmac-sha512.")
+                .secret(SENT_TSIG_SECRET);
+            let err = client
+                .update_tsig()
+                .account_id(EXAMPLE_ACCOUNT_ID)
+                .tsig_id(sdk_tests::EXAMPLE_TSIG_ID)
+                .body(body)
+                .send()
+                .await
+                .unwrap_err();
+            let text = format!("{err} | {err:#} | {err:?} | {}", err.report());
+            for shown in [secret, SENT_TSIG_SECRET] {
+                assert!(!text.contains(shown), "{shown} leaked: {text}");
+            }
+            assert!(text.contains("[REDACTED]"), "{text}");
+            // The server did receive both.
+            let received = &server.received_requests().await.unwrap()[0];
+            assert!(String::from_utf8_lossy(&received.body).contains(SENT_TSIG_SECRET));
+        }
+    }
+}

@@ -74,7 +74,11 @@ async fn closed_keep_alive_connections_are_replayed_even_with_retries_off() {
         .build()
         .unwrap();
     let failures = back_to_back(&client, 30).await;
-    assert!(failures.is_empty(), "{} of 30 failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of 30 failed: {failures:?}",
+        failures.len()
+    );
     // Each call was answered once: the replays were of requests never read.
     assert_eq!(answered.load(Ordering::SeqCst), 30);
 }
