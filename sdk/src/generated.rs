@@ -11,6 +11,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The envelope of a failed response.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiResponseCommonFailure {
         pub errors: crate::envelope::Messages,
@@ -28,6 +29,7 @@ pub mod types {
         }
     }
     ///The envelope of a Delete response.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IdResponse {
         #[serde(default = "defaults::id_response_errors")]
@@ -45,6 +47,7 @@ pub mod types {
         }
     }
     ///`IdResult`
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct IdResult {
         pub id: ::std::string::String,
@@ -55,6 +58,7 @@ pub mod types {
         }
     }
     ///`Peer`
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Peer {
         pub id: ::std::string::String,
@@ -79,6 +83,7 @@ pub mod types {
         }
     }
     ///The envelope of a List Peers response.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PeerCollectionResponse {
         #[serde(default = "defaults::peer_collection_response_errors")]
@@ -98,6 +103,7 @@ pub mod types {
         }
     }
     ///The fields of a new peer. Cloudflare sets only the name on creation; set ip, port, ixfr_enable and tsig_id with Update Peer.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PeerCreate {
         ///The name of the peer.
@@ -109,6 +115,7 @@ pub mod types {
         }
     }
     ///The fields of a peer that Update Peer sets.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PeerUpdate {
         ///IPv4/IPv6 address of primary or secondary nameserver, depending on what zone this peer is linked to. For primary zones this IP defines the IP of the secondary nameserver Cloudflare will NOTIFY upon zone changes. For secondary zones this IP defines the IP of the primary nameserver Cloudflare will send AXFR/IXFR requests to.
@@ -132,6 +139,7 @@ pub mod types {
         }
     }
     ///One entry of an envelope's `errors` or `messages`.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ResponseInfo {
         pub code: i64,
@@ -147,6 +155,7 @@ pub mod types {
         }
     }
     ///Where in the request the problem was found.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ResponseInfoSource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -158,6 +167,7 @@ pub mod types {
         }
     }
     ///Paging of a list.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ResultInfo {
         ///Total number of results for the requested service.
@@ -179,6 +189,7 @@ pub mod types {
         }
     }
     ///The envelope of a response carrying one peer.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SinglePeerResponse {
         #[serde(default = "defaults::single_peer_response_errors")]
@@ -196,6 +207,7 @@ pub mod types {
         }
     }
     ///The envelope of a response carrying one TSIG key.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SingleTsigResponse {
         #[serde(default = "defaults::single_tsig_response_errors")]
@@ -213,6 +225,7 @@ pub mod types {
         }
     }
     ///`Tsig`
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Tsig {
         ///TSIG algorithm.
@@ -228,6 +241,7 @@ pub mod types {
         }
     }
     ///The envelope of a List TSIGs response.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TsigCollectionResponse {
         #[serde(default = "defaults::tsig_collection_response_errors")]
@@ -247,6 +261,7 @@ pub mod types {
         }
     }
     ///The fields of a TSIG key that Create TSIG and Update TSIG set.
+    #[non_exhaustive]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct TsigInput {
         ///TSIG algorithm.

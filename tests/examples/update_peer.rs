@@ -69,13 +69,14 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let body = types::PeerUpdate {
-        name,
-        ip: args.ip,
-        port: args.port,
-        ixfr_enable: args.ixfr_enable,
-        tsig_id: args.tsig_id,
-    };
+    // Bodies are built through their builders: the types are
+    // `#[non_exhaustive]`, so a field Cloudflare adds breaks no caller.
+    let body = types::PeerUpdate::builder()
+        .name(name)
+        .ip(args.ip)
+        .port(args.port)
+        .ixfr_enable(args.ixfr_enable)
+        .tsig_id(args.tsig_id);
 
     match client
         .update_peer()

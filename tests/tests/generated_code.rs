@@ -71,3 +71,37 @@ fn the_generator_version_comes_from_the_lockfile() {
     assert!(xtask::locked_progenitor_version("").is_err());
     assert!(COMMITTED.contains("// progenitor 0.15.1; spec sha256 "));
 }
+
+/// Every struct of the spec's schemas can grow without breaking consumers:
+/// each is `#[non_exhaustive]` (built through its builder), so a schema added
+/// to the spec without being added to `xtask::GROWABLE_STRUCTS` fails here.
+#[test]
+fn every_generated_struct_is_non_exhaustive() {
+    let types = COMMITTED
+        .split("pub mod builder {")
+        .next()
+        .expect("the types module comes before its builders");
+    let mut structs = 0;
+    let lines: Vec<&str> = types.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = line.trim().strip_prefix("pub struct ") else {
+            continue;
+        };
+        let name = name.split([' ', '(', '<']).next().unwrap();
+        if name == "ConversionError" {
+            continue; // progenitor's own error type, not a schema
+        }
+        structs += 1;
+        let attributes = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| l.trim().starts_with('#') || l.trim().starts_with("///"));
+        assert!(
+            attributes
+                .into_iter()
+                .any(|l| l.trim() == "#[non_exhaustive]"),
+            "types::{name} is not #[non_exhaustive]: add it to xtask::GROWABLE_STRUCTS"
+        );
+    }
+    assert_eq!(structs, xtask::GROWABLE_STRUCTS.len());
+}

@@ -43,6 +43,25 @@ pub fn locked_progenitor_version(cargo_lock: &str) -> Result<String> {
     Err("Cargo.lock has no `progenitor` package".into())
 }
 
+/// The object schemas of the spec, generated as structs that may gain fields.
+pub const GROWABLE_STRUCTS: &[&str] = &[
+    "ApiResponseCommonFailure",
+    "IdResponse",
+    "IdResult",
+    "Peer",
+    "PeerCollectionResponse",
+    "PeerCreate",
+    "PeerUpdate",
+    "ResponseInfo",
+    "ResponseInfoSource",
+    "ResultInfo",
+    "SinglePeerResponse",
+    "SingleTsigResponse",
+    "Tsig",
+    "TsigCollectionResponse",
+    "TsigInput",
+];
+
 /// The generator settings: the one place where the shape of the sdk's
 /// generated surface is decided.
 fn settings() -> GenerationSettings {
@@ -87,6 +106,15 @@ fn settings() -> GenerationSettings {
             "crate::secret::TsigSecret",
             std::iter::empty(),
         );
+    // Every generated struct can grow when Cloudflare adds a field: it is
+    // `#[non_exhaustive]`, so consumers build it through its builder
+    // (`types::PeerUpdate::builder().name(..)`) and never by struct literal,
+    // and an additive regeneration breaks nobody (as in the AWS SDK for Rust).
+    let mut non_exhaustive = progenitor::TypePatch::default();
+    non_exhaustive.with_attr("#[non_exhaustive]");
+    for name in GROWABLE_STRUCTS {
+        settings.with_patch(name, &non_exhaustive);
+    }
     // Path identifiers: the rule of the spec's pattern, checked with a byte
     // test instead of typify's regex, with an error that says why.
     for kind in ["Account", "Peer", "Tsig"] {
