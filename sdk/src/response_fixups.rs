@@ -188,19 +188,17 @@ pub(crate) fn preview(body: &[u8], secrets: &Secrets) -> String {
         return bounded(text.as_bytes(), PREVIEW_CHARS, secrets);
     }
     // Not JSON (or too large to parse): where a `secret` member's value ends
-    // is a guess. Show nothing from the first `secret"` on.
+    // is a guess. Show nothing from the first `secret` on.
     let window = &body[..body.len().min(PREVIEW_CHARS * 4 + secrets.longest())];
     let shown = find_secret_key(window).unwrap_or(window.len());
     bounded_with_rest(&window[..shown], PREVIEW_CHARS, secrets, body.len() - shown)
 }
 
-/// Where the first key that may be `secret` stands: the text `secret"` (any
-/// case, so also a key with something glued before it), or `"secr\` (a key
-/// with escapes).
+/// Where the word `secret` (any case) or a key escaped after `"secr` first
+/// stands: in text that is not JSON, any of them may start a secret member.
 fn find_secret_key(text: &[u8]) -> Option<usize> {
-    text.windows(7).position(|w| {
-        w.eq_ignore_ascii_case(b"secret\"") || w[..6].eq_ignore_ascii_case(b"\"secr\\")
-    })
+    text.windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"secret") || w.eq_ignore_ascii_case(b"\"secr\\"))
 }
 
 /// Every string, key and number of `value` scrubbed of `secrets`.
@@ -418,13 +416,14 @@ fn decodes_as<T: DeserializeOwned>(body: &[u8]) -> bool {
     serde_json::from_slice::<T>(body).is_ok()
 }
 
-/// Replaces the value of every `secret` member of parsed JSON (escaped keys
-/// are found too, as they are unescaped by then).
+/// Replaces the value of every member whose key contains `secret` (any case:
+/// `secret`, `tsig_secret`, `Secret`) in parsed JSON; escaped keys are found
+/// too, as they are unescaped by then.
 fn redact_parsed(value: &mut Value) {
     match value {
         Value::Object(members) => {
             for (key, member) in members.iter_mut() {
-                if key == "secret" {
+                if key.to_ascii_lowercase().contains("secret") {
                     // Same JSON type, so decoding fails (or not) as before.
                     *member = match member {
                         Value::String(_) => Value::String("[REDACTED]".to_owned()),
@@ -484,7 +483,7 @@ mod tests {
             r#"{"name":"n","… (17 more bytes)"#
         );
         assert_eq!(shown(r#"{"secr\u0065t":"s3cr3t", "#), "{… (24 more bytes)");
-        assert_eq!(shown("no secrets here"), "no secrets here");
+        assert_eq!(shown("nothing hidden here"), "nothing hidden here");
         let long = format!("{{\"pad\":\"{}\",\"secret\":\"s3cr3t\"", "p".repeat(70_000));
         assert!(!shown(&long).contains("s3cr3t"));
     }

@@ -115,16 +115,24 @@ fn case(seed: u64, index: usize) -> Case {
             body
         }
     };
-    // Echo a secret somewhere in the raw body: in a string, or anywhere.
+    // Echo a secret somewhere in the raw body: in a string, or anywhere
+    // between words (an echo that splits a key makes it another key).
     if rng.random_bool(0.2) {
         let at = rng.random_range(0..=body.len());
         let echoed = echo(&mut rng);
         let quote = body[..at].iter().rposition(|&b| b == b'"');
-        let at = if rng.random_bool(0.5) {
+        let mut at = if rng.random_bool(0.5) {
             quote.map_or(at, |q| q + 1)
         } else {
             at
         };
+        while at > 0
+            && at < body.len()
+            && body[at - 1].is_ascii_alphanumeric()
+            && body[at].is_ascii_alphanumeric()
+        {
+            at -= 1;
+        }
         body.splice(at..at, echoed.bytes());
     }
     let mut headers = Vec::new();
