@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use sha2::{Digest, Sha256};
 
+pub mod upstream;
+
 /// The spec fragment, relative to the workspace root.
 pub const SPEC_PATH: &str = "openapi/secondary-dns.yaml";
 /// The generated client, relative to the workspace root.

@@ -1,29 +1,82 @@
 //! `cargo xtask generate [--check]`: regenerate (or verify) sdk/src/generated.rs.
+//! `cargo xtask upstream import|diff <openapi.json>`: refresh, or compare
+//! against, the vendored subset of Cloudflare's published spec.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask generate [--check]
+       cargo xtask upstream diff <cloudflare openapi.json>
+       cargo xtask upstream import <cloudflare openapi.json> [--commit SHA] [--date YYYY-MM-DD] [--source TEXT]
 
   generate          regenerate sdk/src/generated.rs from openapi/ (writes only on change)
-  generate --check  exit 1 with a diff if the committed file is not what the spec produces";
+  generate --check  exit 1 with a diff if the committed file is not what the spec produces
+  upstream diff     what changed for the Secondary DNS operations between the vendored
+                    subset (openapi/upstream/) and a downloaded spec; exit 1 if anything did
+  upstream import   replace the vendored subset and its provenance with the Secondary DNS
+                    part of a downloaded spec; nothing is written if the file is refused";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let check = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["generate"] => false,
-        ["generate", "--check"] => true,
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = match args[..] {
+        ["generate"] => run(false),
+        ["generate", "--check"] => run(true),
+        ["upstream", "diff", file] => upstream_diff(file),
+        ["upstream", "import", file, ref options @ ..] => match import_options(options) {
+            Some(options) => upstream_import(file, options),
+            None => Err(USAGE.into()),
+        },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match run(check) {
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
+}
+
+fn import_options<'a>(mut options: &[&'a str]) -> Option<xtask::upstream::ImportOptions<'a>> {
+    let mut parsed = xtask::upstream::ImportOptions::default();
+    while let [flag, value, rest @ ..] = options {
+        match *flag {
+            "--commit" => parsed.commit = Some(value),
+            "--date" => parsed.date = Some(value),
+            "--source" => parsed.source = Some(value),
+            _ => return None,
+        }
+        options = rest;
+    }
+    options.is_empty().then_some(parsed)
+}
+
+fn upstream_diff(file: &str) -> xtask::Result<ExitCode> {
+    let report = xtask::upstream::diff_file(&xtask::workspace_root(), Path::new(file))?;
+    match report {
+        None => {
+            eprintln!("no change for the Secondary DNS operations");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(report) => {
+            print!("{report}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn upstream_import(
+    file: &str,
+    options: xtask::upstream::ImportOptions<'_>,
+) -> xtask::Result<ExitCode> {
+    let summary =
+        xtask::upstream::import_file(&xtask::workspace_root(), Path::new(file), &options)?;
+    eprintln!("{summary}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(check: bool) -> xtask::Result<ExitCode> {
