@@ -1,0 +1,157 @@
+//! A consumer's program keeps compiling when Cloudflare adds an optional
+//! field: the generated structs are `#[non_exhaustive]` and built through
+//! builders, so a regeneration that grows `PeerUpdate` and `Peer` breaks
+//! nobody.
+//!
+//! This runs `cargo check` on a copy of the workspace (the sdk, regenerated
+//! from a spec with the added fields, and a consumer crate), so it takes a
+//! minute or two the first time. It is ignored by default; CI runs it:
+//! `cargo test -p sdk-tests --test consumer_compiles -- --ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How a consumer uses the crate: bodies from builders, fields read, errors
+/// matched by kind. No struct literal, no exhaustive struct pattern.
+const CONSUMER: &str = r#"
+use cloudflare_secondary_dns::{Client, Credentials, ErrorExt, ErrorKind, types};
+
+async fn sync(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    let body = types::PeerUpdate::builder()
+        .name("my-peer-1")
+        .ip(Some("192.0.2.53".parse()?))
+        .port(Some(53))
+        .ixfr_enable(Some(false));
+    let response = client
+        .update_peer()
+        .account_id("01a7362d577a6c3019a474fd6f485823")
+        .peer_id("23ff594956f20c2a721606e94745a8aa")
+        .body(body)
+        .send()
+        .await;
+    match response {
+        Ok(response) => {
+            if let Some(peer) = response.into_inner().result {
+                println!("{} {:?} {:?}", peer.name, peer.ip, peer.port);
+            }
+        }
+        Err(err) if err.kind() == ErrorKind::NotFound => println!("gone"),
+        Err(err) => return Err(err.report().to_string().into()),
+    }
+    let tsig = types::TsigInput::builder()
+        .name("tsig.customer.cf.")
+        .algo("hmac-sha512.")
+        .secret("c0ffee");
+    let _ = client.create_tsig().account_id("01a7362d577a6c3019a474fd6f485823").body(tsig);
+    Ok(())
+}
+
+fn main() {
+    let client = Client::builder(Credentials::api_token("t")).build().unwrap();
+    let _ = sync(&client);
+}
+"#;
+
+fn root() -> PathBuf {
+    xtask::workspace_root()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A workspace of the sdk (with `generated` as its generated code) and the consumer.
+fn workspace(dir: &Path, generated: &str) {
+    let _ = std::fs::remove_dir_all(dir);
+    copy_dir(&root().join("sdk/src"), &dir.join("sdk/src"));
+    std::fs::write(dir.join("sdk/src/generated.rs"), generated).unwrap();
+    std::fs::copy(root().join("sdk/Cargo.toml"), dir.join("sdk/Cargo.toml")).unwrap();
+    // The crate's README is the workspace's (a symlink in the repo).
+    std::fs::copy(root().join("README.md"), dir.join("sdk/README.md")).unwrap();
+    std::fs::copy(root().join("README.md"), dir.join("README.md")).unwrap();
+    std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find(|l| l.starts_with("members = "))
+        .expect("the workspace lists its members");
+    let manifest = manifest.replace(members, r#"members = ["sdk", "consumer"]"#);
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir_all(dir.join("consumer/src")).unwrap();
+    std::fs::write(
+        dir.join("consumer/Cargo.toml"),
+        "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\ncloudflare-secondary-dns = { path = \"../sdk\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("consumer/src/main.rs"), CONSUMER).unwrap();
+}
+
+fn check(dir: &Path) -> Result<(), String> {
+    let output = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet", "-p", "consumer"])
+        .current_dir(dir)
+        // Its own target dir: the outer `cargo test` holds the workspace's.
+        .env("CARGO_TARGET_DIR", root().join("target/consumer-check"))
+        .output()
+        .expect("cargo runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// The spec with an optional boolean `enabled` added to a request and a
+/// response schema, as an additive upstream change would.
+fn spec_with_a_new_optional_field() -> String {
+    let spec = std::fs::read_to_string(root().join(xtask::SPEC_PATH)).unwrap();
+    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&spec).unwrap();
+    for schema in ["PeerUpdate", "Peer"] {
+        let properties = &mut value["components"]["schemas"][schema]["properties"];
+        properties.as_mapping_mut().unwrap().insert(
+            "enabled".into(),
+            serde_yaml_ng::from_str(
+                "{type: boolean, description: Whether transfers use this peer.}",
+            )
+            .unwrap(),
+        );
+    }
+    serde_yaml_ng::to_string(&value).unwrap()
+}
+
+#[test]
+#[ignore = "compiles a copy of the workspace (a minute or two); CI runs it with --ignored"]
+fn a_consumer_keeps_compiling_when_an_optional_field_is_added() {
+    let dir = root().join("target/consumer-workspace");
+    let today = std::fs::read_to_string(root().join(xtask::GENERATED_PATH)).unwrap();
+    workspace(&dir, &today);
+    check(&dir).unwrap_or_else(|e| panic!("the consumer does not compile today:\n{e}"));
+
+    let grown = xtask::generate_sdk(&spec_with_a_new_optional_field(), "0.0.0-test").unwrap();
+    assert!(grown.contains("pub enabled: ::std::option::Option<bool>"));
+    workspace(&dir, &grown);
+    check(&dir).unwrap_or_else(|e| panic!("a new optional field broke the consumer:\n{e}"));
+
+    // Not vacuous: the same consumer with a struct literal breaks on that change.
+    let literal = CONSUMER.replace(
+        "let body = types::PeerUpdate::builder()",
+        "let _literal = types::PeerUpdate { name: String::new(), ip: None, port: None, \
+         ixfr_enable: None, tsig_id: None };\n    let body = types::PeerUpdate::builder()",
+    );
+    std::fs::write(dir.join("consumer/src/main.rs"), literal).unwrap();
+    let err = check(&dir).expect_err("a struct literal of a non_exhaustive type does not compile");
+    assert!(
+        err.contains("non-exhaustive") || err.contains("non_exhaustive"),
+        "{err}"
+    );
+}
