@@ -16,7 +16,7 @@ use crate::{Error, types};
 pub type ApiError = Error<types::ApiResponseCommonFailure>;
 
 /// How much of a body that is not the expected JSON a report shows.
-const BODY_PREVIEW_CHARS: usize = 200;
+const BODY_PREVIEW_CHARS: usize = 240;
 
 /// A response larger than the client reads
 /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
@@ -297,13 +297,18 @@ impl fmt::Display for ErrorReport<'_> {
             Error::InvalidResponsePayload(payload, reason) => {
                 let errors = self.0.cloudflare_errors();
                 if errors.is_empty() {
-                    // The payload is the hooks' preview of the body: already
-                    // bounded and scrubbed, ending with what it left out.
-                    write!(
-                        f,
-                        "the response is not the JSON this API describes ({reason}); body: {:?}",
-                        String::from_utf8_lossy(payload)
-                    )?;
+                    // The payload is the hooks' preview of a large body, or a
+                    // small body handed on whole (see `response_fixups`).
+                    f.write_str("the response is not the JSON this API describes (")?;
+                    let message = reason.to_string();
+                    let names_a_field = ["missing field", "unknown field", "duplicate field"]
+                        .iter()
+                        .any(|m| message.starts_with(m));
+                    match crate::response_fixups::key_at(payload, reason) {
+                        Some(key) if !names_a_field => write!(f, "at `{key}`: {message}")?,
+                        _ => f.write_str(&message)?,
+                    }
+                    write!(f, "); body: {}", preview(&String::from_utf8_lossy(payload)))?;
                 } else {
                     f.write_str("Cloudflare API error in a 200 response (success: false): ")?;
                     for (i, error) in errors.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! send it under the retry policy, read the response within the size limit,
 //! and hand back a response that is safe to decode and to print.
 
+use std::borrow::Cow;
 #[cfg(feature = "tracing")]
 use std::time::Instant;
 
@@ -105,7 +106,11 @@ fn copy(request: &reqwest::Request) -> reqwest::Request {
 }
 
 /// The client's secrets, plus the TSIG secret a Create or Update TSIG sends.
-fn request_secrets(secrets: &Secrets, request: &reqwest::Request, operation_id: &str) -> Secrets {
+fn request_secrets<'a>(
+    secrets: &'a Secrets,
+    request: &reqwest::Request,
+    operation_id: &str,
+) -> Cow<'a, Secrets> {
     #[derive(Deserialize)]
     struct TsigBody<'a> {
         #[serde(borrow)]
@@ -118,8 +123,8 @@ fn request_secrets(secrets: &Secrets, request: &reqwest::Request, operation_id: 
         .and_then(|body| serde_json::from_slice::<TsigBody<'_>>(body).ok())
         .and_then(|body| body.secret);
     match sent {
-        Some(secret) => secrets.with([&*secret]),
-        None => secrets.clone(),
+        Some(secret) => Cow::Owned(secrets.with([&*secret])),
+        None => Cow::Borrowed(secrets),
     }
 }
 
@@ -164,7 +169,7 @@ impl Sender<'_> {
                 response.url().clone(),
             );
             let headers = std::mem::take(response.headers_mut());
-            let body = read_bounded(&mut response, self.policy.max_response_bytes).await?;
+            let body = read_bounded(&mut response, &url, self.policy.max_response_bytes).await?;
             if status == StatusCode::OK {
                 return Ok(Buffered {
                     status,
@@ -226,7 +231,9 @@ impl Sender<'_> {
                     .as_ref()
                     .and_then(|f| f.client())
                     .unwrap_or(self.http);
-                fresh.execute(again).await.map_err(Failure::Transport)
+                Box::pin(fresh.execute(again))
+                    .await
+                    .map_err(Failure::Transport)
             }
             Err(error) => Err(Failure::Transport(error)),
         }
@@ -268,16 +275,20 @@ fn closed_before_response(error: &reqwest::Error) -> bool {
 /// The body, read chunk by chunk and refused as soon as it passes `limit`
 /// (or before reading, when `Content-Length` announces more). Never holds
 /// more than the limit plus one chunk.
-async fn read_bounded(response: &mut reqwest::Response, limit: u64) -> Result<Bytes, Failure> {
+async fn read_bounded(
+    response: &mut reqwest::Response,
+    url: &Url,
+    limit: u64,
+) -> Result<Bytes, Failure> {
     let announced = response.content_length();
     if announced.is_some_and(|length| length > limit) {
-        return Err(too_large(limit, announced, response.url()).await);
+        // Boxed: a rare path should not grow every attempt's future.
+        return Err(Box::pin(too_large(limit, announced, url)).await);
     }
     // Most bodies arrive in one chunk: keep it without copying.
     let mut single: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
     let mut received: u64 = 0;
-    let url = response.url().clone();
     let body_error = |error: reqwest::Error| match error.url() {
         Some(_) => Failure::Transport(error),
         // The attempt count is recorded in the URL (see `with_attempts`).
@@ -286,7 +297,7 @@ async fn read_bounded(response: &mut reqwest::Response, limit: u64) -> Result<By
     while let Some(chunk) = response.chunk().await.map_err(body_error)? {
         received += chunk.len() as u64;
         if received > limit {
-            return Err(too_large(limit, announced, &url).await);
+            return Err(Box::pin(too_large(limit, announced, url)).await);
         }
         if let Some(buffer) = joined.as_mut() {
             buffer.extend_from_slice(&chunk);
@@ -373,6 +384,7 @@ impl Buffered {
     /// recorded by the client alone.
     fn finish(mut self, operation_id: &str, attempts: u32, secrets: &Secrets) -> reqwest::Response {
         let mut rejection = None;
+        let received_len = self.body.len();
         if self.status == StatusCode::OK {
             match response_fixups::check_success(operation_id, &self.body, secrets) {
                 Ok(None) => {}
@@ -391,8 +403,10 @@ impl Buffered {
                 HeaderValue::from(attempts),
             );
         }
-        self.headers
-            .insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        if self.body.len() != received_len || self.status.as_u16() >= 400 {
+            self.headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        }
         let mut response = http::Response::builder()
             .status(self.status)
             .version(self.version)

@@ -20,6 +20,8 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 pub(crate) struct Secrets {
     /// Longest first, so that a secret containing another is replaced whole.
     forms: Arc<[Box<[u8]>]>,
+    /// A searcher per form, built once: every success body is searched.
+    finders: Arc<[memchr::memmem::Finder<'static>]>,
 }
 
 impl fmt::Debug for Secrets {
@@ -43,8 +45,13 @@ impl Secrets {
             }
         }
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        let finders = forms
+            .iter()
+            .map(|form| memchr::memmem::Finder::new(form).into_owned())
+            .collect();
         Self {
             forms: forms.into(),
+            finders,
         }
     }
 
@@ -70,8 +77,8 @@ impl Secrets {
     /// `text` with every form of every secret replaced by `[REDACTED]`.
     pub(crate) fn scrub<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
         let mut text = Cow::Borrowed(text);
-        for form in self.forms.iter() {
-            if memchr::memmem::find(&text, form).is_none() {
+        for (form, finder) in self.forms.iter().zip(self.finders.iter()) {
+            if finder.find(&text).is_none() {
                 continue;
             }
             let mut out = Vec::with_capacity(text.len());
@@ -97,9 +104,9 @@ impl Secrets {
     }
 
     pub(crate) fn contains_any(&self, text: &[u8]) -> bool {
-        self.forms
+        self.finders
             .iter()
-            .any(|form| memchr::memmem::find(text, form).is_some())
+            .any(|finder| finder.find(text).is_some())
     }
 }
 

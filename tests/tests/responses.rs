@@ -180,7 +180,8 @@ async fn a_long_non_json_body_is_cut_in_the_report() {
         ),
         "{report}"
     );
-    assert!(report.ends_with('…'), "{report}");
+    // The first 200 characters, and what was left out.
+    assert!(report.ends_with("é… (9600 more bytes)\""), "{report}");
     assert!(report.len() < 600, "{report}");
 }
 
@@ -208,7 +209,7 @@ async fn success_false_in_a_200_is_refused_with_its_errors() {
     let Error::InvalidResponsePayload(_, e) = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(e.to_string(), "`success` is false in a 200 response");
+    assert!(e.to_string().contains("expected `true`"), "{e}");
     assert_eq!(err.kind(), ErrorKind::InvalidResponse);
     assert_eq!(err.http_status(), Some(200));
     let codes: Vec<i64> = err.cloudflare_errors().iter().map(|e| e.code).collect();
@@ -440,11 +441,11 @@ async fn integral_numbers_written_as_floats_decode() {
     for (port, expected) in [
         (
             "53.5",
-            "at result[1].port: invalid type: floating point `53.5`, expected u16",
+            "at `port`: invalid type: floating point `53.5`, expected u16",
         ),
         (
             "65536.0",
-            "at result[1].port: invalid value: integer `65536`, expected u16",
+            "at `port`: invalid value: integer `65536`, expected u16",
         ),
     ] {
         let err = list_peers_answered_by(&body(port)).await.unwrap_err();
