@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use sha2::{Digest, Sha256};
 
+pub mod overlay;
 pub mod upstream;
 
 /// The spec fragment, relative to the workspace root.

@@ -8,13 +8,17 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask generate [--check]
        cargo xtask upstream diff <cloudflare openapi.json>
        cargo xtask upstream import <cloudflare openapi.json> [--commit SHA] [--date YYYY-MM-DD] [--source TEXT]
+       cargo xtask semver [--baseline REV]
 
   generate          regenerate sdk/src/generated.rs from openapi/ (writes only on change)
   generate --check  exit 1 with a diff if the committed file is not what the spec produces
   upstream diff     what changed for the Secondary DNS operations between the vendored
                     subset (openapi/upstream/) and a downloaded spec; exit 1 if anything did
   upstream import   replace the vendored subset and its provenance with the Secondary DNS
-                    part of a downloaded spec; nothing is written if the file is refused";
+                    part of a downloaded spec; nothing is written if the file is refused
+  semver            whether the sdk's public API changed in a major, minor or patch way
+                    against a git revision (default HEAD: the last commit), with
+                    cargo-semver-checks (install it first: see README, For maintainers)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +27,8 @@ fn main() -> ExitCode {
         ["generate"] => run(false),
         ["generate", "--check"] => run(true),
         ["upstream", "diff", file] => upstream_diff(file),
+        ["semver"] => semver("HEAD"),
+        ["semver", "--baseline", baseline] => semver(baseline),
         ["upstream", "import", file, ref options @ ..] => match import_options(options) {
             Some(options) => upstream_import(file, options),
             None => Err(USAGE.into()),
@@ -53,6 +59,38 @@ fn import_options<'a>(mut options: &[&'a str]) -> Option<xtask::upstream::Import
         options = rest;
     }
     options.is_empty().then_some(parsed)
+}
+
+/// Runs cargo-semver-checks on the sdk against `baseline`: its report says
+/// which change needs which version bump; its exit status says whether any does.
+fn semver(baseline: &str) -> xtask::Result<ExitCode> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let installed = std::process::Command::new(&cargo)
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        return Err("cargo-semver-checks is not installed: \
+                    `cargo install --locked cargo-semver-checks` (see README, For maintainers)"
+            .into());
+    }
+    let status = std::process::Command::new(&cargo)
+        .args([
+            "semver-checks",
+            "check-release",
+            "--package",
+            "cloudflare-secondary-dns",
+            "--baseline-rev",
+            baseline,
+        ])
+        .current_dir(xtask::workspace_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo semver-checks: {e}"))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn upstream_diff(file: &str) -> xtask::Result<ExitCode> {
