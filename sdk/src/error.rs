@@ -124,6 +124,9 @@ pub enum ErrorKind {
     Timeout,
     /// A response whose body is not what the API describes (e.g. `success: false` in a 200).
     InvalidResponse,
+    /// Refused before sending (e.g. an invalid id): nothing reached the network.
+    InvalidRequest,
+    // Added last: earlier variants keep their discriminants.
     /// A response larger than
     /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes):
     /// refused before or while reading it, and not retried.
@@ -133,8 +136,6 @@ pub enum ErrorKind {
         /// The size the response announced (`Content-Length`), if it did.
         content_length: Option<u64>,
     },
-    /// Refused before sending (e.g. an invalid id): nothing reached the network.
-    InvalidRequest,
 }
 
 /// Helpers on [`ApiError`].
