@@ -114,7 +114,7 @@ fn request_secrets<'a>(
     #[derive(Deserialize)]
     struct TsigBody<'a> {
         #[serde(borrow)]
-        secret: Option<std::borrow::Cow<'a, str>>,
+        secret: Option<Cow<'a, str>>,
     }
     let sent = operation_id
         .contains("tsig")

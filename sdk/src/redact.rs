@@ -18,6 +18,8 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 /// that is parsed as JSON is scrubbed after unescaping, which covers the rest.
 #[derive(Clone, Default)]
 pub(crate) struct Secrets {
+    /// The secrets as given, for [`Secrets::with`].
+    secrets: Arc<[Box<str>]>,
     /// Longest first, so that a secret containing another is replaced whole.
     forms: Arc<[Box<[u8]>]>,
     /// A searcher per form, built once: every success body is searched.
@@ -26,14 +28,19 @@ pub(crate) struct Secrets {
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secrets({} forms, [REDACTED])", self.forms.len())
+        write!(f, "Secrets({} secrets, [REDACTED])", self.secrets.len())
     }
 }
 
 impl Secrets {
     pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let secrets: Arc<[Box<str>]> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(Box::from)
+            .collect();
         let mut forms: Vec<Box<[u8]>> = Vec::new();
-        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+        for secret in secrets.iter().map(|s| &**s) {
             let escaped = serde_json::to_string(secret).expect("a string serializes");
             let escaped = &escaped[1..escaped.len() - 1];
             // Some encoders (PHP's, by default) also escape `/`.
@@ -50,6 +57,7 @@ impl Secrets {
             .map(|form| memchr::memmem::Finder::new(form).into_owned())
             .collect();
         Self {
+            secrets,
             forms: forms.into(),
             finders,
         }
@@ -57,15 +65,8 @@ impl Secrets {
 
     /// These secrets and `more`.
     pub(crate) fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut all: Vec<String> = Vec::new();
-        let more: Vec<&str> = more.into_iter().collect();
-        if more.is_empty() {
-            return self.clone();
-        }
-        for form in self.forms.iter() {
-            all.push(String::from_utf8_lossy(form).into_owned());
-        }
-        Self::new(all.iter().map(String::as_str).chain(more))
+        let more = more.into_iter().map(|secret| -> &str { secret });
+        Self::new(self.secrets.iter().map(|s| &**s).chain(more))
     }
 
     /// The longest form, so that a caller cutting text can scrub a little
