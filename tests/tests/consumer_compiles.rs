@@ -111,22 +111,17 @@ fn check(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// The spec with an optional boolean `enabled` added to a request and a
-/// response schema, as an additive upstream change would.
+/// The spec the pipeline makes when Cloudflare adds an optional boolean
+/// `enabled` to its peer schema, as an additive upstream change would.
 fn spec_with_a_new_optional_field() -> String {
-    let spec = std::fs::read_to_string(root().join(xtask::SPEC_PATH)).unwrap();
-    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&spec).unwrap();
-    for schema in ["PeerUpdate", "Peer"] {
-        let properties = &mut value["components"]["schemas"][schema]["properties"];
-        properties.as_mapping_mut().unwrap().insert(
-            "enabled".into(),
-            serde_yaml_ng::from_str(
-                "{type: boolean, description: Whether transfers use this peer.}",
-            )
-            .unwrap(),
-        );
-    }
-    serde_yaml_ng::to_string(&value).unwrap()
+    let subset = std::fs::read_to_string(root().join(xtask::upstream::SUBSET_PATH)).unwrap();
+    let mut upstream: serde_json::Value = serde_json::from_str(&subset).unwrap();
+    upstream["components"]["schemas"]["secondary-dns_peer"]["properties"]["enabled"] =
+        serde_json::json!({"type": "boolean", "description": "Whether transfers use this peer."});
+    let overlay = std::fs::read_to_string(root().join(xtask::fragment::OVERLAY_PATH)).unwrap();
+    xtask::fragment::build(&upstream.to_string(), &overlay)
+        .unwrap()
+        .yaml
 }
 
 #[test]

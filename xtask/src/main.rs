@@ -1,4 +1,5 @@
-//! `cargo xtask generate [--check]`: regenerate (or verify) sdk/src/generated.rs.
+//! `cargo xtask generate [--check]`: regenerate (or verify) openapi/secondary-dns.yaml
+//! and sdk/src/generated.rs from Cloudflare's spec and the overlay.
 //! `cargo xtask upstream import|diff <openapi.json>`: refresh, or compare
 //! against, the vendored subset of Cloudflare's published spec.
 
@@ -10,8 +11,10 @@ const USAGE: &str = "usage: cargo xtask generate [--check]
        cargo xtask upstream import <cloudflare openapi.json> [--commit SHA] [--date YYYY-MM-DD] [--source TEXT]
        cargo xtask semver [--baseline REV]
 
-  generate          regenerate sdk/src/generated.rs from openapi/ (writes only on change)
-  generate --check  exit 1 with a diff if the committed file is not what the spec produces
+  generate          openapi/upstream/ + openapi/overlay.yaml -> openapi/secondary-dns.yaml
+                    (and the table in openapi/README.md) -> sdk/src/generated.rs;
+                    writes only what changed
+  generate --check  exit 1 with a diff if a committed output is not what the inputs produce
   upstream diff     what changed for the Secondary DNS operations between the vendored
                     subset (openapi/upstream/) and a downloaded spec; exit 1 if anything did
   upstream import   replace the vendored subset and its provenance with the Secondary DNS
@@ -119,27 +122,45 @@ fn upstream_import(
 
 fn run(check: bool) -> xtask::Result<ExitCode> {
     let root = xtask::workspace_root();
-    let fresh = xtask::generate_from_workspace(&root)?;
-    let path = root.join(xtask::GENERATED_PATH);
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-
-    if committed == fresh {
-        if !check {
-            eprintln!("{} is up to date", xtask::GENERATED_PATH);
+    let outputs = xtask::generate_workspace(&root)?;
+    let mut stale = Vec::new();
+    let mut written = 0;
+    for (relative, fresh) in &outputs.files {
+        let path = root.join(relative);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed == *fresh {
+            continue;
         }
-        return Ok(ExitCode::SUCCESS);
+        if check {
+            eprint!("{}", xtask::short_diff_of(relative, &committed, fresh, 40));
+            stale.push(*relative);
+            continue;
+        }
+        // Write only on change: rewriting bumps the mtime and rebuilds the sdk.
+        std::fs::write(&path, fresh)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {relative}");
+        written += 1;
     }
-    if check {
-        eprint!("{}", xtask::short_diff(&committed, &fresh, 40));
+    if !stale.is_empty() {
         eprintln!(
-            "error: {} is stale relative to {}; run `cargo xtask generate`",
-            xtask::GENERATED_PATH,
-            xtask::SPEC_PATH
+            "error: {} stale relative to {} and {}; run `cargo xtask generate`",
+            stale.join(", "),
+            xtask::upstream::SUBSET_PATH,
+            xtask::fragment::OVERLAY_PATH
         );
         return Ok(ExitCode::FAILURE);
     }
-    // Write only on change: rewriting bumps the mtime and rebuilds the sdk.
-    std::fs::write(&path, fresh).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("wrote {}", xtask::GENERATED_PATH);
+    if !check && written == 0 {
+        eprintln!(
+            "up to date: {}",
+            outputs
+                .files
+                .iter()
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,11 +6,8 @@
 //! the Overlay merge rules, 1.1's `copy`), run with `ErrorOnZeroMatch`: an
 //! action whose target matches nothing fails, naming the action, so an
 //! upstream rename is never skipped quietly. On any error the document is
-//! left as it was.
-//!
-//! Not yet wired into `cargo xtask generate` (see the closing note of issue 9):
-//! the overlay that turns the vendored subset into today's fragment is the
-//! next step.
+//! left as it was. `cargo xtask generate` applies `openapi/overlay.yaml` to
+//! the vendored subset (see `fragment`).
 
 use enumset::EnumSet;
 use roas_overlay::apply::{Apply, ApplyOptions};

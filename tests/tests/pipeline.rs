@@ -1,0 +1,253 @@
+//! One pipeline: the vendored upstream subset and `openapi/overlay.yaml` make
+//! `openapi/secondary-dns.yaml` (and the README's table of differences),
+//! which makes `sdk/src/generated.rs`. The committed outputs are what the
+//! inputs make; nothing is skipped silently; a field Cloudflare adds reaches
+//! the request and response types with no overlay edit.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use xtask::fragment;
+use xtask::upstream::{self, ImportOptions};
+
+fn root() -> PathBuf {
+    xtask::workspace_root()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn vendored() -> Value {
+    serde_json::from_str(&read(&root().join(upstream::SUBSET_PATH))).unwrap()
+}
+
+fn overlay_text() -> String {
+    read(&root().join(fragment::OVERLAY_PATH))
+}
+
+/// A copy of the pipeline's inputs in a fresh directory under the target
+/// dir, so that imports and generations never touch the repository.
+fn scratch_workspace(name: &str) -> PathBuf {
+    let dir = root().join("target/pipeline-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("openapi/upstream")).unwrap();
+    for file in [
+        upstream::SUBSET_PATH,
+        upstream::PROVENANCE_PATH,
+        fragment::OVERLAY_PATH,
+        fragment::README_PATH,
+        "Cargo.lock",
+    ] {
+        std::fs::copy(root().join(file), dir.join(file)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn every_committed_output_is_what_the_inputs_make() {
+    let outputs = xtask::generate_workspace(&root()).expect("the pipeline runs");
+    let paths: Vec<&str> = outputs.files.iter().map(|(path, _)| *path).collect();
+    assert_eq!(
+        paths,
+        [
+            xtask::SPEC_PATH,
+            fragment::README_PATH,
+            xtask::GENERATED_PATH
+        ]
+    );
+    for (path, fresh) in &outputs.files {
+        let committed = read(&root().join(path));
+        assert!(
+            committed == *fresh,
+            "{path} is stale; run `cargo xtask generate`:\n{}",
+            xtask::short_diff_of(path, &committed, fresh, 40)
+        );
+    }
+}
+
+#[test]
+fn the_spec_names_both_inputs_and_their_hashes() {
+    let spec = read(&root().join(xtask::SPEC_PATH));
+    let subset_hash = upstream::sha256_hex(read(&root().join(upstream::SUBSET_PATH)).as_bytes());
+    let overlay_hash = upstream::sha256_hex(overlay_text().as_bytes());
+    let header: Vec<&str> = spec.lines().take(4).collect();
+    assert!(header[0].contains("DO NOT EDIT"), "{header:?}");
+    assert!(
+        header[1].contains(upstream::SUBSET_PATH) && header[1].contains(&subset_hash),
+        "{header:?}"
+    );
+    assert!(
+        header[2].contains(fragment::OVERLAY_PATH) && header[2].contains(&overlay_hash),
+        "{header:?}"
+    );
+}
+
+#[test]
+fn every_action_matches_something_and_the_table_lists_each_one() {
+    let built = fragment::build(&read(&root().join(upstream::SUBSET_PATH)), &overlay_text())
+        .expect("the overlay applies");
+    assert!(built.applied.len() >= 40, "{}", built.applied.len());
+    for action in &built.applied {
+        assert!(action.matched >= 1, "{action:?}");
+    }
+    // Union targets match every schema they name.
+    let copies = built
+        .applied
+        .iter()
+        .find(|a| a.target == "$.components.schemas['Peer','PeerUpdate']")
+        .unwrap();
+    assert_eq!(copies.matched, 2);
+
+    let readme = read(&root().join(fragment::README_PATH));
+    for action in &built.applied {
+        let why: String = action
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            readme.contains(&why.replace('|', "\\|")),
+            "the README's table lacks {why:?}"
+        );
+    }
+}
+
+#[test]
+fn nothing_of_upstream_is_left_unreferenced_in_the_spec() {
+    let spec: Value = serde_yaml_ng::from_str(&read(&root().join(xtask::SPEC_PATH))).unwrap();
+    let schemas: Vec<&String> = spec["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(
+        schemas
+            .iter()
+            .all(|name| !name.starts_with("secondary-dns_")),
+        "{schemas:?}"
+    );
+    assert!(schemas.contains(&&"PeerUpdate".to_owned()), "{schemas:?}");
+}
+
+#[test]
+fn an_upstream_rename_fails_the_generation_naming_the_action() {
+    let mut renamed = vendored();
+    let schemas = renamed["components"]["schemas"].as_object_mut().unwrap();
+    let peer = schemas.remove("secondary-dns_peer").unwrap();
+    schemas.insert("secondary-dns_peer_v2".to_owned(), peer);
+    // Keep the document closed under its references.
+    let text = serde_json::to_string(&renamed).unwrap().replace(
+        "schemas/secondary-dns_peer\"",
+        "schemas/secondary-dns_peer_v2\"",
+    );
+    let err = fragment::build(&text, &overlay_text())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("openapi/overlay.yaml: overlay action"),
+        "{err}"
+    );
+    assert!(err.contains("copies of upstream's peer"), "{err}");
+    assert!(err.contains("update the action"), "{err}");
+
+    // A renamed property fails too: the port override targets it by name.
+    let mut renamed = vendored();
+    let properties = renamed["components"]["schemas"]["secondary-dns_peer"]["properties"]
+        .as_object_mut()
+        .unwrap();
+    let port = properties.remove("port").unwrap();
+    properties.insert("dns_port".to_owned(), port);
+    let err = fragment::build(&renamed.to_string(), &overlay_text())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Ports are integers"), "{err}");
+}
+
+/// Cloudflare's spec with new optional fields on the peer (a named boolean
+/// schema, as Cloudflare writes them, and a nested object) and on the TSIG
+/// key (an inline string).
+fn upstream_with_new_fields() -> Value {
+    let mut grown = vendored();
+    let schemas = &mut grown["components"]["schemas"];
+    schemas["secondary-dns_enabled"] = json!({
+        "description": "Whether zone transfers use this peer.",
+        "example": true,
+        "type": "boolean"
+    });
+    schemas["secondary-dns_transfer_limits"] = json!({
+        "type": "object",
+        "properties": {"max_per_hour": {"type": "integer", "example": 10}}
+    });
+    schemas["secondary-dns_peer"]["properties"]["enabled"] =
+        json!({"$ref": "#/components/schemas/secondary-dns_enabled"});
+    schemas["secondary-dns_peer"]["properties"]["limits"] =
+        json!({"$ref": "#/components/schemas/secondary-dns_transfer_limits"});
+    schemas["secondary-dns_tsig"]["properties"]["comment"] =
+        json!({"description": "A note about the key.", "type": "string"});
+    grown
+}
+
+/// The struct `name` in generated code, from its declaration to its end.
+fn struct_body<'a>(code: &'a str, name: &str) -> &'a str {
+    let start = code
+        .find(&format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("no struct {name}"));
+    let end = start + code[start..].find("\n    }").unwrap();
+    &code[start..end]
+}
+
+#[test]
+fn fields_added_upstream_reach_the_request_and_response_types() {
+    let dir = scratch_workspace("new-fields");
+    let file = dir.join("cloudflare-openapi.json");
+    std::fs::write(&file, upstream_with_new_fields().to_string()).unwrap();
+    upstream::import_file(&dir, &file, &ImportOptions::default()).expect("the import runs");
+
+    let outputs = xtask::generate_workspace(&dir).expect("the grown upstream generates");
+    let code = &outputs
+        .files
+        .iter()
+        .find(|(path, _)| *path == xtask::GENERATED_PATH)
+        .unwrap()
+        .1;
+    for peer in ["Peer", "PeerUpdate"] {
+        let body = struct_body(code, peer);
+        assert!(
+            body.contains("pub enabled: ::std::option::Option<bool>"),
+            "{peer}:\n{body}"
+        );
+        assert!(
+            body.contains("pub limits: ::std::option::Option<SecondaryDnsTransferLimits>"),
+            "{peer}:\n{body}"
+        );
+        // Today's fields keep today's types.
+        assert!(
+            body.contains("pub port: ::std::option::Option<u16>"),
+            "{body}"
+        );
+    }
+    assert!(struct_body(code, "PeerUpdate").contains("::std::option::Option<::std::net::IpAddr>"));
+    for tsig in ["Tsig", "TsigInput"] {
+        let body = struct_body(code, tsig);
+        assert!(
+            body.contains("pub comment: ::std::option::Option<::std::string::String>"),
+            "{tsig}:\n{body}"
+        );
+        assert!(
+            body.contains("pub secret: crate::secret::TsigSecret"),
+            "{body}"
+        );
+    }
+    assert!(code.contains("pub struct SecondaryDnsTransferLimits {"));
+    // The README's table did not change: no overlay edit was needed.
+    assert_eq!(
+        outputs
+            .files
+            .iter()
+            .find(|(path, _)| *path == fragment::README_PATH)
+            .unwrap()
+            .1,
+        read(&root().join(fragment::README_PATH))
+    );
+}
