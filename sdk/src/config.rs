@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::redirect::Policy;
 
 use crate::policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES, FreshConnections};
@@ -72,6 +72,17 @@ pub enum ConfigError {
     /// The user agent cannot be sent in an HTTP header.
     #[error("the user agent contains characters that cannot be sent in an HTTP header")]
     InvalidUserAgent,
+    /// A default header cannot be sent, or is one the client sets itself.
+    #[error("the default header {name:?} cannot be used: {reason}")]
+    InvalidHeader {
+        /// The header's name as given (never its value).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The `api-version` pin is not a date.
+    #[error("the api-version must be a date like 2024-08-06 (YYYY-MM-DD)")]
+    InvalidApiVersion,
     /// The HTTP client could not be built (for example, TLS could not start).
     #[error("could not build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
@@ -88,7 +99,28 @@ pub struct ClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     max_response_bytes: u64,
+    default_headers: Vec<(String, String)>,
+    api_version: Option<String>,
 }
+
+/// Headers the client sets itself, refused by [`ClientBuilder::default_header`]
+/// with the reason why.
+const RESERVED_HEADERS: &[(&str, &str)] = &[
+    ("authorization", "credentials are set with Credentials"),
+    ("x-auth-email", "credentials are set with Credentials"),
+    ("x-auth-key", "credentials are set with Credentials"),
+    (
+        "x-auth-user-service-key",
+        "credentials are set with Credentials",
+    ),
+    ("user-agent", "use ClientBuilder::user_agent"),
+    ("api-version", "use ClientBuilder::api_version"),
+    ("host", "the client sets it from the base URL"),
+    ("content-length", "the client sets it from the body"),
+    ("content-type", "the client sets it from the body"),
+    ("transfer-encoding", "the client sets it from the body"),
+    ("connection", "the connection is managed by the client"),
+];
 
 impl Client {
     /// Starts configuring a client that authenticates with `credentials`.
@@ -101,6 +133,8 @@ impl Client {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            default_headers: Vec::new(),
+            api_version: None,
         }
     }
 
@@ -175,6 +209,29 @@ impl ClientBuilder {
         self
     }
 
+    /// A header sent with every request, e.g. a tracing or team header.
+    /// Setting a name again replaces its value. The headers the client sets
+    /// itself are refused by [`build`](Self::build): the credentials'
+    /// (`Authorization`, `X-Auth-*`), `User-Agent` and `api-version` (they
+    /// have their own settings) and the framing headers (`Host`,
+    /// `Content-Length`, `Content-Type`, `Transfer-Encoding`, `Connection`).
+    /// Values are marked sensitive, so they never appear in `Debug` output.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.default_headers
+            .retain(|(known, _)| !known.eq_ignore_ascii_case(&name));
+        self.default_headers.push((name, value.into()));
+        self
+    }
+
+    /// Pins the API version: every request carries `api-version: <date>`, as
+    /// Cloudflare's official SDKs send (they send the date the client was
+    /// made). By default no `api-version` header is sent.
+    pub fn api_version(mut self, date: impl Into<String>) -> Self {
+        self.api_version = Some(date.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -186,12 +243,23 @@ impl ClientBuilder {
         let user_agent =
             HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::InvalidUserAgent)?;
         headers.insert(USER_AGENT, user_agent);
+        for (name, value) in &self.default_headers {
+            let (name, value) = checked_header(name, value)?;
+            headers.insert(name, value);
+        }
+        let api_version = self
+            .api_version
+            .as_deref()
+            .map(checked_api_version)
+            .transpose()?;
         let http = http_client(&headers, self.timeout, self.connect_timeout)
             .build()
             .map_err(ConfigError::HttpClient)?;
         let policy = ClientPolicy {
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
+            api_version,
+            timeout: None,
             secrets,
             fresh_connections: Some(Arc::new(FreshConnections {
                 headers,
@@ -218,6 +286,38 @@ pub(crate) fn http_client(
         // The API does not redirect; following one would carry the
         // X-Auth-* headers (which reqwest does not strip) to another host.
         .redirect(Policy::none())
+}
+
+fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), ConfigError> {
+    let invalid = |reason| ConfigError::InvalidHeader {
+        name: name.to_owned(),
+        reason,
+    };
+    let parsed =
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("not a valid header name"))?;
+    if let Some((_, reason)) = RESERVED_HEADERS
+        .iter()
+        .find(|(reserved, _)| parsed.as_str() == *reserved)
+    {
+        return Err(invalid(reason));
+    }
+    let mut value =
+        HeaderValue::from_str(value).map_err(|_| invalid("its value is not visible ASCII text"))?;
+    value.set_sensitive(true);
+    Ok((parsed, value))
+}
+
+fn checked_api_version(date: &str) -> Result<HeaderValue, ConfigError> {
+    let bytes = date.as_bytes();
+    let shape = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return Err(ConfigError::InvalidApiVersion);
+    }
+    HeaderValue::from_str(date).map_err(|_| ConfigError::InvalidApiVersion)
 }
 
 /// Checks the base URL and returns it without a trailing slash (the
@@ -315,6 +415,47 @@ mod tests {
         assert!(reason("api.cloudflare.com").contains("absolute"));
         assert!(reason("").contains("absolute"));
         assert!(reason("https://h/v4?x=1").contains("query"));
+    }
+
+    #[test]
+    fn default_headers_the_client_sets_itself_are_refused() {
+        for name in [
+            "Authorization",
+            "x-auth-key",
+            "X-Auth-Email",
+            "user-agent",
+            "API-Version",
+            "host",
+        ] {
+            let err = checked_header(name, "v").unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::InvalidHeader { name: shown, .. } if shown == name),
+                "{err:?}"
+            );
+        }
+        assert!(checked_header("x-team", "dns").is_ok());
+        let err = checked_header("bad name", "v").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the default header \"bad name\" cannot be used: not a valid header name"
+        );
+        let err = checked_header("x-team", "line\nbreak-hunter2").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+    }
+
+    #[test]
+    fn api_versions_are_dates() {
+        assert!(checked_api_version("2024-08-06").is_ok());
+        for bad in [
+            "",
+            "2024-8-6",
+            "2024/08/06",
+            "20240806",
+            "2024-08-06x",
+            "v4",
+        ] {
+            assert!(checked_api_version(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

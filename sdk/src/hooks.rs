@@ -33,8 +33,20 @@ impl ClientHooks<ClientPolicy> for Client {
         _: &OperationInfo,
     ) -> Result<(), Error<E>> {
         // progenitor always sends `api-version: <info.version>` ("4.0.0");
-        // Cloudflare's own SDKs use that header for a date, so don't send ours.
-        request.headers_mut().remove("api-version");
+        // Cloudflare's own SDKs use that header for a date: send the pinned
+        // date, if any, and never the spec's version.
+        let policy = self.inner();
+        match &policy.api_version {
+            Some(date) => {
+                request.headers_mut().insert("api-version", date.clone());
+            }
+            None => {
+                request.headers_mut().remove("api-version");
+            }
+        }
+        if let Some(timeout) = policy.timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
@@ -23,6 +23,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 pub struct ClientPolicy {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: u64,
+    /// `api-version` sent with every request, if pinned.
+    pub(crate) api_version: Option<HeaderValue>,
+    /// A per-call timeout that overrides the HTTP client's (see `Client::with_options`).
+    pub(crate) timeout: Option<Duration>,
     pub(crate) secrets: Secrets,
     /// How to open a connection outside the pool, for a request whose pooled
     /// connection turned out to be closed; `None` replays on the same client.
@@ -34,6 +38,8 @@ impl Default for ClientPolicy {
         Self {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            api_version: None,
+            timeout: None,
             secrets: Secrets::default(),
             fresh_connections: None,
         }

@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -24,6 +25,8 @@ pub type LeanResponse = http::Response<Full<Bytes>>;
 pub struct LeanServer {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    /// How many connections it has accepted so far.
+    pub connections: Arc<AtomicUsize>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -43,8 +46,11 @@ where
         .expect("a free loopback port");
     let url = format!("http://{}", listener.local_addr().expect("bound"));
     let handler = Arc::new(handler);
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = connections.clone();
     let accept_loop = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            accepted.fetch_add(1, Ordering::SeqCst);
             let handler = handler.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request: http::Request<Incoming>| {
@@ -66,7 +72,11 @@ where
             });
         }
     });
-    LeanServer { url, accept_loop }
+    LeanServer {
+        url,
+        connections,
+        accept_loop,
+    }
 }
 
 /// A response with `status` and a body of `content_type`.
