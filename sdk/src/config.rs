@@ -101,6 +101,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     default_headers: Vec<(String, String)>,
     api_version: Option<String>,
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 /// Headers the client sets itself, refused by [`ClientBuilder::default_header`]
@@ -135,6 +136,7 @@ impl Client {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             default_headers: Vec::new(),
             api_version: None,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -232,6 +234,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts `certificate` as a root, besides the platform's roots: for a
+    /// TLS-inspecting proxy, or a local server with its own certificate.
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -252,7 +261,14 @@ impl ClientBuilder {
             .as_deref()
             .map(checked_api_version)
             .transpose()?;
-        let http = http_client(&headers, self.timeout, self.connect_timeout)
+        let settings = HttpSettings {
+            headers,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            root_certificates: self.root_certificates,
+        };
+        let http = settings
+            .client_builder()
             .build()
             .map_err(ConfigError::HttpClient)?;
         let policy = ClientPolicy {
@@ -262,9 +278,7 @@ impl ClientBuilder {
             timeout: None,
             secrets,
             fresh_connections: Some(Arc::new(FreshConnections {
-                headers,
-                timeout: self.timeout,
-                connect_timeout: self.connect_timeout,
+                settings,
                 client: OnceLock::new(),
             })),
         };
@@ -274,18 +288,29 @@ impl ClientBuilder {
 
 /// The HTTP client settings shared by the pooled client and its unpooled twin
 /// (see `policy::FreshConnections`).
-pub(crate) fn http_client(
-    headers: &HeaderMap,
-    timeout: Duration,
-    connect_timeout: Duration,
-) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .default_headers(headers.clone())
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        // The API does not redirect; following one would carry the
-        // X-Auth-* headers (which reqwest does not strip) to another host.
-        .redirect(Policy::none())
+#[derive(Debug)]
+pub(crate) struct HttpSettings {
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) root_certificates: Vec<reqwest::Certificate>,
+}
+
+impl HttpSettings {
+    pub(crate) fn client_builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder()
+            .default_headers(self.headers.clone())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            // The API does not redirect; following one would carry the
+            // X-Auth-* headers (which reqwest does not strip) to another host.
+            .redirect(Policy::none())
+            .tls_certs_merge(self.root_certificates.iter().cloned());
+        // With both TLS features on, rustls (the default) is used.
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        let builder = builder.tls_backend_native();
+        builder
+    }
 }
 
 fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), ConfigError> {

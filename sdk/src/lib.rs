@@ -2,6 +2,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!(
+    "cloudflare-secondary-dns needs a TLS implementation: enable the `rustls` feature (a default) \
+     or `native-tls`"
+);
+
 // Generated from openapi/ by `cargo xtask generate`; never edited by hand.
 // Lints are relaxed here only: the code is progenitor's, not ours.
 #[rustfmt::skip]

@@ -5,7 +5,9 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
+
+use crate::config::HttpSettings;
 
 use crate::redact::Secrets;
 use crate::retry::RetryPolicy;
@@ -75,9 +77,7 @@ impl ClientPolicy {
 /// The settings of the pooled client, to build an unpooled twin on first need.
 #[derive(Debug)]
 pub(crate) struct FreshConnections {
-    pub(crate) headers: HeaderMap,
-    pub(crate) timeout: Duration,
-    pub(crate) connect_timeout: Duration,
+    pub(crate) settings: HttpSettings,
     pub(crate) client: OnceLock<reqwest::Client>,
 }
 
@@ -87,7 +87,9 @@ impl FreshConnections {
         if let Some(client) = self.client.get() {
             return Some(client);
         }
-        let built = crate::config::http_client(&self.headers, self.timeout, self.connect_timeout)
+        let built = self
+            .settings
+            .client_builder()
             .pool_max_idle_per_host(0)
             .build()
             .ok()?;

@@ -1,31 +1,27 @@
-//! Shared test support: the spec's examples as fixtures, a stateful stand-in
-//! of the API on 127.0.0.1 and a stable JSON record of the requests it
+//! Shared test support: the spec's examples as fixtures, the stand-in of the
+//! API (`stand-in/`) and a stable JSON record of the requests a server
 //! received, and a lean server for load, fuzz and benchmark runs.
 //!
-//! Used by the integration tests in `tests/tests/`, the examples and the benchmarks.
+//! Used by the integration tests in `tests/tests/` and the benchmarks.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, ResponseValue, types};
+use cloudflare_secondary_dns::{ApiError, Client, ResponseValue, types};
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
 mod lean_server;
-mod stand_in;
 pub use lean_server::{LeanRequest, LeanResponse, LeanServer, lean_response, start_lean_server};
-pub use stand_in::{EXAMPLE_TSIG_ID, start_stand_in};
+pub use secondary_dns_stand_in::{
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, RecordedRequest, StandIn,
+};
 
 /// The spec fragment, the single source of truth for fixtures too.
 pub const SPEC_YAML: &str = include_str!("../../openapi/secondary-dns.yaml");
 
 /// The Update Peer path, with the identifier rules of the spec.
 pub const UPDATE_PEER_PATH: &str = "^/accounts/[0-9a-f]{32}/secondary_dns/peers/[0-9a-f]{32}$";
-
-/// The seed's example identifiers.
-pub const EXAMPLE_ACCOUNT_ID: &str = "01a7362d577a6c3019a474fd6f485823";
-/// The peer id of the seed's example response.
-pub const EXAMPLE_PEER_ID: &str = "23ff594956f20c2a721606e94745a8aa";
 
 static SPEC: LazyLock<Value> = LazyLock::new(|| {
     serde_yaml_ng::from_str(SPEC_YAML).expect("openapi/secondary-dns.yaml is valid YAML")
@@ -78,22 +74,68 @@ pub fn failure_example() -> &'static Value {
     example
 }
 
+/// Starts the stateful stand-in of the API (`stand-in/`) on 127.0.0.1.
+pub async fn start_stand_in() -> StandIn {
+    StandIn::start().await
+}
+
+/// A server whose received requests a test can read.
+pub trait RecordsRequests {
+    /// Every request received so far, in order.
+    fn received(&self) -> impl Future<Output = Vec<RecordedRequest>>;
+}
+
+impl RecordsRequests for StandIn {
+    async fn received(&self) -> Vec<RecordedRequest> {
+        self.requests()
+    }
+}
+
+impl RecordsRequests for MockServer {
+    async fn received(&self) -> Vec<RecordedRequest> {
+        self.received_requests()
+            .await
+            .expect("request recording is on")
+            .into_iter()
+            .map(|request| RecordedRequest {
+                method: request.method.as_str().to_owned(),
+                path: request.url.path().to_owned(),
+                query: request.url.query().map(str::to_owned),
+                headers: request
+                    .headers
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            name.as_str().to_owned(),
+                            bytes::Bytes::copy_from_slice(value.as_bytes()),
+                        )
+                    })
+                    .collect(),
+                body: request.body.into(),
+            })
+            .collect()
+    }
+}
+
 /// Every request `server` received, as stable JSON: method, path, query,
 /// headers (sorted; `host` dropped because it holds the random port) and
 /// the JSON body.
-pub async fn recorded_requests(server: &MockServer) -> Vec<Value> {
-    let requests = server
-        .received_requests()
+pub async fn recorded_requests(server: &impl RecordsRequests) -> Vec<Value> {
+    server
+        .received()
         .await
-        .expect("request recording is on");
-    requests
         .iter()
         .map(|request| {
             let headers: BTreeMap<&str, &str> = request
                 .headers
                 .iter()
-                .filter(|(name, _)| *name != "host")
-                .map(|(name, value)| (name.as_str(), value.to_str().expect("ASCII header")))
+                .filter(|(name, _)| name != "host")
+                .map(|(name, value)| {
+                    (
+                        name.as_str(),
+                        std::str::from_utf8(value).expect("ASCII header"),
+                    )
+                })
                 .collect();
             let body = if request.body.is_empty() {
                 Value::Null
@@ -101,9 +143,9 @@ pub async fn recorded_requests(server: &MockServer) -> Vec<Value> {
                 serde_json::from_slice(&request.body).expect("the request body is JSON")
             };
             json!({
-                "method": request.method.as_str(),
-                "path": request.url.path(),
-                "query": request.url.query(),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
                 "headers": headers,
                 "body": body,
             })
@@ -123,39 +165,4 @@ pub async fn update_example_peer(
         .body(body)
         .send()
         .await
-}
-
-/// Where an example sends its requests.
-pub struct Target {
-    /// The client to use.
-    pub client: Client,
-    /// The local stand-in when there were no credentials; it serves until dropped.
-    pub stand_in: Option<MockServer>,
-}
-
-/// The real API when credentials are in the environment (`Client::from_env`),
-/// otherwise a fresh stand-in on 127.0.0.1, announced on stderr.
-pub async fn client_from_env_or_stand_in() -> Result<Target, ConfigError> {
-    match Client::from_env() {
-        Ok(client) => Ok(Target {
-            client,
-            stand_in: None,
-        }),
-        Err(ConfigError::MissingCredentials) => {
-            let stand_in = start_stand_in().await;
-            eprintln!(
-                "No Cloudflare credentials in the environment (CLOUDFLARE_API_TOKEN, or \
-                 CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY): using a local stand-in of the API at {}",
-                stand_in.uri()
-            );
-            let client = Client::builder(Credentials::api_token("stand-in-token"))
-                .base_url(stand_in.uri())
-                .build()?;
-            Ok(Target {
-                client,
-                stand_in: Some(stand_in),
-            })
-        }
-        Err(err) => Err(err),
-    }
 }

@@ -9,9 +9,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 const ACCOUNT: &str = EXAMPLE_ACCOUNT_ID;
 const UNKNOWN_ID: &str = "0123456789abcdef0123456789abcdef";
 
-fn client_for(server: &MockServer) -> Client {
+fn client_for(base_url: &str) -> Client {
     Client::builder(Credentials::api_token("t"))
-        .base_url(server.uri())
+        .base_url(base_url)
         .build()
         .unwrap()
 }
@@ -37,7 +37,7 @@ fn status_and_codes(err: &ApiError) -> (u16, Vec<i64>) {
 #[tokio::test]
 async fn create_list_get_update_delete_stay_consistent() {
     let server = start_stand_in().await;
-    let client = client_for(&server);
+    let client = client_for(&server.uri());
 
     let tsig = client
         .create_tsig()
@@ -163,7 +163,7 @@ async fn create_list_get_update_delete_stay_consistent() {
 #[tokio::test]
 async fn unknown_ids_are_typed_404s() {
     let server = start_stand_in().await;
-    let client = client_for(&server);
+    let client = client_for(&server.uri());
     let peer = || types::PeerUpdate::builder().name("x");
     let errors = [
         client
@@ -219,7 +219,7 @@ async fn unknown_ids_are_typed_404s() {
 #[tokio::test]
 async fn a_peer_can_only_name_an_existing_tsig() {
     let server = start_stand_in().await;
-    let client = client_for(&server);
+    let client = client_for(&server.uri());
     let body = types::PeerUpdate::builder()
         .name("x")
         .tsig_id(Some(UNKNOWN_ID.to_owned()));
@@ -251,7 +251,7 @@ async fn list_peers_answering(result: Option<Value>) -> types::PeerCollectionRes
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
         .mount(&server)
         .await;
-    client_for(&server)
+    client_for(&server.uri())
         .list_peers()
         .account_id(ACCOUNT)
         .send()

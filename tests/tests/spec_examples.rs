@@ -203,3 +203,36 @@ fn hand_written_identifiers_follow_the_spec() {
     }
     assert!(accepted > 1000, "too few valid ids generated: {accepted}");
 }
+
+#[test]
+fn the_stand_in_starts_with_the_spec_examples() {
+    use secondary_dns_stand_in as stand_in;
+    let schemas = &spec()["components"]["schemas"];
+    assert_eq!(
+        schemas["AccountIdentifier"]["example"],
+        stand_in::EXAMPLE_ACCOUNT_ID
+    );
+    assert_eq!(
+        schemas["PeerIdentifier"]["example"],
+        stand_in::EXAMPLE_PEER_ID
+    );
+    assert_eq!(
+        schemas["TsigIdentifier"]["example"],
+        stand_in::EXAMPLE_TSIG_ID
+    );
+    assert_eq!(
+        schemas["TsigSecret"]["example"],
+        stand_in::EXAMPLE_TSIG_SECRET
+    );
+    assert_eq!(
+        update_peer_response_example()["result"],
+        stand_in::example_peer()
+    );
+    let tsig = stand_in::example_tsig();
+    for field in ["name", "algo"] {
+        assert_eq!(
+            tsig[field], schemas["Tsig"]["properties"][field]["example"],
+            "{field}"
+        );
+    }
+}

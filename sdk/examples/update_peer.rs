@@ -16,9 +16,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cloudflare_secondary_dns::{ErrorExt, types};
-use sdk_tests::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, client_from_env_or_stand_in, update_peer_request_example,
-};
+use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, example_peer};
+
+mod common;
+use common::client_from_env_or_stand_in;
 
 #[derive(Parser)]
 #[command(about = "Update a Cloudflare Secondary DNS peer")]
@@ -98,9 +99,10 @@ async fn main() -> ExitCode {
 }
 
 impl Args {
-    /// Missing arguments take the seed's example values (stand-in only).
+    /// Missing arguments take the seed's example values (stand-in only;
+    /// `ixfr_enable` is left out, as in the seed's request).
     fn fill_from_seed_example(&mut self) {
-        let example = update_peer_request_example();
+        let example = example_peer();
         let text = |field: &str| example[field].as_str().map(str::to_owned);
         self.account_id
             .get_or_insert_with(|| EXAMPLE_ACCOUNT_ID.parse().unwrap());

@@ -16,7 +16,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cloudflare_secondary_dns::{ApiError, Client, ErrorExt, types};
-use sdk_tests::{EXAMPLE_ACCOUNT_ID, client_from_env_or_stand_in, example_tsig_secret};
+use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET};
+
+mod common;
+use common::client_from_env_or_stand_in;
 
 #[derive(Parser)]
 #[command(about = "Create a TSIG key and a zone-transfer peer that uses it, then clean up")]
@@ -62,7 +65,7 @@ async fn main() -> ExitCode {
     let secret = match std::env::var("TSIG_SECRET") {
         Ok(secret) if !secret.is_empty() => secret,
         // The spec's example secret, used only against the stand-in.
-        _ if on_stand_in => example_tsig_secret().to_owned(),
+        _ if on_stand_in => EXAMPLE_TSIG_SECRET.to_owned(),
         _ => return fail("set TSIG_SECRET to the key shared with your primary nameserver"),
     };
 

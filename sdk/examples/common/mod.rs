@@ -1,0 +1,40 @@
+//! What both examples share: the real API when credentials are set, a local
+//! stand-in of it otherwise, so that they run on a fresh machine.
+
+use cloudflare_secondary_dns::{Client, ConfigError, Credentials};
+use secondary_dns_stand_in::StandIn;
+
+/// Where an example sends its requests.
+pub struct Target {
+    /// The client to use.
+    pub client: Client,
+    /// The local stand-in when there were no credentials; it serves until dropped.
+    pub stand_in: Option<StandIn>,
+}
+
+/// The real API when credentials are in the environment (`Client::from_env`),
+/// otherwise a fresh stand-in on 127.0.0.1, announced on stderr.
+pub async fn client_from_env_or_stand_in() -> Result<Target, ConfigError> {
+    match Client::from_env() {
+        Ok(client) => Ok(Target {
+            client,
+            stand_in: None,
+        }),
+        Err(ConfigError::MissingCredentials) => {
+            let stand_in = StandIn::start().await;
+            eprintln!(
+                "No Cloudflare credentials in the environment (CLOUDFLARE_API_TOKEN, or \
+                 CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY): using a local stand-in of the API at {}",
+                stand_in.uri()
+            );
+            let client = Client::builder(Credentials::api_token("stand-in-token"))
+                .base_url(stand_in.uri())
+                .build()?;
+            Ok(Target {
+                client,
+                stand_in: Some(stand_in),
+            })
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,427 @@
+//! A stateful, in-memory stand-in of Cloudflare's Secondary DNS peers and TSIG
+//! API, served over HTTP/1.1 on 127.0.0.1. The examples fall back to it when
+//! no credentials are set; the tests record what the sdk sends to it.
+//!
+//! It is written against the HTTP contract (plain JSON, no sdk types), so
+//! tests of the sdk against it are not circular. It starts with the seed's
+//! example peer and the TSIG key that peer names, in the example account (the
+//! spec's examples; a test in `tests/` keeps the two equal). Its error codes
+//! are its own, in Cloudflare's envelope; Cloudflare's real codes may differ.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The seed's example account (`update-peer.txt`).
+pub const EXAMPLE_ACCOUNT_ID: &str = "01a7362d577a6c3019a474fd6f485823";
+/// The seed's example peer.
+pub const EXAMPLE_PEER_ID: &str = "23ff594956f20c2a721606e94745a8aa";
+/// The TSIG key the seed's example peer names.
+pub const EXAMPLE_TSIG_ID: &str = "69cd1e104af3e6ed3cb344f263fd0d5a";
+/// The spec's example TSIG secret (128 hex characters).
+pub const EXAMPLE_TSIG_SECRET: &str = "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c";
+
+/// The seed's example peer, as the stand-in starts with it.
+pub fn example_peer() -> Value {
+    json!({
+        "id": EXAMPLE_PEER_ID,
+        "name": "my-peer-1",
+        "ip": "192.0.2.53",
+        "ixfr_enable": false,
+        "port": 53,
+        "tsig_id": EXAMPLE_TSIG_ID,
+    })
+}
+
+/// The TSIG key the stand-in starts with.
+pub fn example_tsig() -> Value {
+    json!({
+        "id": EXAMPLE_TSIG_ID,
+        "name": "tsig.customer.cf.",
+        "secret": EXAMPLE_TSIG_SECRET,
+        "algo": "hmac-sha512.",
+    })
+}
+
+/// One request as the stand-in received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// `GET`, `PUT`, …
+    pub method: String,
+    /// The path, still percent-encoded.
+    pub path: String,
+    /// The query string, if any.
+    pub query: Option<String>,
+    /// Every header, names in lower case, in the order received.
+    pub headers: Vec<(String, Bytes)>,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// The first value of the header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&Bytes> {
+        self.headers
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value)
+    }
+}
+
+/// A running stand-in; it stops when dropped.
+pub struct StandIn {
+    url: String,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.accept_loop.abort();
+    }
+}
+
+impl StandIn {
+    /// Starts a seeded stand-in on a free port of 127.0.0.1.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub async fn start() -> StandIn {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound"));
+        let state = Arc::new(Mutex::new(State::seeded()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let accept_loop = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (state, recorded) = (state.clone(), recorded.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: http::Request<Incoming>| {
+                        let (state, recorded) = (state.clone(), recorded.clone());
+                        async move {
+                            let request = record(request).await;
+                            let response = respond(&state, &request);
+                            lock(&recorded).push(request);
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        StandIn {
+            url,
+            requests,
+            accept_loop,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`: the base URL to give a client.
+    pub fn uri(&self) -> String {
+        self.url.clone()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn record(request: http::Request<Incoming>) -> RecordedRequest {
+    let (head, body) = request.into_parts();
+    // A body that fails to arrive is recorded as empty.
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    RecordedRequest {
+        method: head.method.as_str().to_owned(),
+        path: head.uri.path().to_owned(),
+        query: head.uri.query().map(str::to_owned),
+        headers: head
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    Bytes::copy_from_slice(value.as_bytes()),
+                )
+            })
+            .collect(),
+        body,
+    }
+}
+
+fn respond(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<Full<Bytes>> {
+    let (status, body) = match handle(&mut lock(state), request) {
+        Ok((status, result, result_info)) => {
+            let mut body = json!({"errors": [], "messages": [], "success": true, "result": result});
+            if let Some(info) = result_info {
+                body["result_info"] = info;
+            }
+            (status, body)
+        }
+        Err((status, code, message)) => (
+            status,
+            json!({
+                "errors": [{"code": code, "message": message}],
+                "messages": [],
+                "success": false,
+                "result": null,
+            }),
+        ),
+    };
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a valid status and header")
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Peer,
+    Tsig,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Peer => "peer",
+            Kind::Tsig => "TSIG",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Account {
+    peers: BTreeMap<String, Map<String, Value>>,
+    tsigs: BTreeMap<String, Map<String, Value>>,
+}
+
+impl Account {
+    fn records(&mut self, kind: Kind) -> &mut BTreeMap<String, Map<String, Value>> {
+        match kind {
+            Kind::Peer => &mut self.peers,
+            Kind::Tsig => &mut self.tsigs,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    accounts: BTreeMap<String, Account>,
+    ids_issued: u64,
+}
+
+impl State {
+    fn seeded() -> Self {
+        let mut account = Account::default();
+        for (records, record) in [
+            (&mut account.peers, example_peer()),
+            (&mut account.tsigs, example_tsig()),
+        ] {
+            let record = record.as_object().expect("an object").clone();
+            let id = record["id"].as_str().expect("an id").to_owned();
+            records.insert(id, record);
+        }
+        let mut state = State::default();
+        state
+            .accounts
+            .insert(EXAMPLE_ACCOUNT_ID.to_owned(), account);
+        state
+    }
+}
+
+type Outcome = Result<(u16, Value, Option<Value>), (u16, u32, String)>;
+
+fn not_found_route() -> (u16, u32, String) {
+    (404, 7003, "No route for the URI".to_owned())
+}
+
+fn invalid(message: impl Into<String>) -> (u16, u32, String) {
+    (400, 1004, message.into())
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
+    let has = |name: &str| request.header(name).is_some();
+    let authenticated = has("authorization")
+        || (has("x-auth-email") && has("x-auth-key"))
+        || has("x-auth-user-service-key");
+    if !authenticated {
+        return Err((401, 10000, "Authentication error".to_owned()));
+    }
+    let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+    let (account_id, kind, id) = match segments[..] {
+        [
+            "accounts",
+            account,
+            "secondary_dns",
+            collection,
+            ref rest @ ..,
+        ] if rest.len() <= 1 => {
+            let kind = match collection {
+                "peers" => Kind::Peer,
+                "tsigs" => Kind::Tsig,
+                _ => return Err(not_found_route()),
+            };
+            (account, kind, rest.first().copied())
+        }
+        _ => return Err(not_found_route()),
+    };
+    if !is_identifier(account_id) || id.is_some_and(|id| !is_identifier(id)) {
+        return Err(not_found_route());
+    }
+    let body = || -> Result<Map<String, Value>, (u16, u32, String)> {
+        match serde_json::from_slice(&request.body) {
+            Ok(Value::Object(body)) => Ok(body),
+            _ => Err(invalid("the request body must be a JSON object")),
+        }
+    };
+    let not_found = |kind: Kind| (404, 1003, format!("{} not found", kind.name()));
+    let account = state.accounts.entry(account_id.to_owned()).or_default();
+
+    match (request.method.as_str(), id) {
+        ("GET", None) => {
+            let all: Vec<Value> = account
+                .records(kind)
+                .values()
+                .cloned()
+                .map(Value::Object)
+                .collect();
+            let n = all.len();
+            Ok((
+                200,
+                Value::Array(all),
+                Some(json!({"count": n, "page": 1, "per_page": n.max(1), "total_count": n})),
+            ))
+        }
+        ("POST", None) => {
+            let fields = match kind {
+                Kind::Peer => checked_peer_create(&body()?)?,
+                Kind::Tsig => checked_tsig(&body()?)?,
+            };
+            state.ids_issued += 1;
+            let id = format!(
+                "{:032x}",
+                0x5eed_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(state.ids_issued)
+            );
+            let mut record = Map::from_iter([("id".to_owned(), Value::String(id.clone()))]);
+            record.extend(fields);
+            let account = state.accounts.get_mut(account_id).expect("created above");
+            account.records(kind).insert(id, record.clone());
+            Ok((200, Value::Object(record), None))
+        }
+        ("GET", Some(id)) => match account.records(kind).get(id) {
+            Some(record) => Ok((200, Value::Object(record.clone()), None)),
+            None => Err(not_found(kind)),
+        },
+        ("PUT", Some(id)) => {
+            if !account.records(kind).contains_key(id) {
+                return Err(not_found(kind));
+            }
+            let fields = match kind {
+                Kind::Peer => checked_peer_update(&body()?, account)?,
+                Kind::Tsig => checked_tsig(&body()?)?,
+            };
+            let record = account.records(kind).get_mut(id).expect("checked above");
+            // Fields left out of an update keep their value.
+            record.extend(fields);
+            Ok((200, Value::Object(record.clone()), None))
+        }
+        ("DELETE", Some(id)) => {
+            if kind == Kind::Tsig
+                && account
+                    .peers
+                    .values()
+                    .any(|peer| peer.get("tsig_id").and_then(Value::as_str) == Some(id))
+            {
+                return Err((400, 1005, "TSIG is in use by a peer".to_owned()));
+            }
+            match account.records(kind).remove(id) {
+                Some(_) => Ok((200, json!({"id": id}), None)),
+                None => Err(not_found(kind)),
+            }
+        }
+        _ => Err(not_found_route()),
+    }
+}
+
+fn required_string(
+    body: &Map<String, Value>,
+    field: &str,
+) -> Result<(String, Value), (u16, u32, String)> {
+    match body.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Ok((field.to_owned(), Value::String(s.clone()))),
+        _ => Err(invalid(format!(
+            "{field} is required and must be a non-empty string"
+        ))),
+    }
+}
+
+fn checked_peer_create(
+    body: &Map<String, Value>,
+) -> Result<Map<String, Value>, (u16, u32, String)> {
+    Ok(Map::from_iter([required_string(body, "name")?]))
+}
+
+fn checked_peer_update(
+    body: &Map<String, Value>,
+    account: &Account,
+) -> Result<Map<String, Value>, (u16, u32, String)> {
+    let mut fields = checked_peer_create(body)?;
+    for (field, value) in body {
+        let valid = match (field.as_str(), value) {
+            ("name", _) => continue,
+            ("ip", Value::String(ip)) => ip.parse::<IpAddr>().is_ok(),
+            ("port", Value::Number(port)) => port.as_u64().is_some_and(|p| p <= 65535),
+            ("ixfr_enable", Value::Bool(_)) => true,
+            ("tsig_id", Value::String(tsig_id)) => {
+                if !account.tsigs.contains_key(tsig_id) {
+                    return Err(invalid(format!(
+                        "tsig_id {tsig_id} names no TSIG of this account"
+                    )));
+                }
+                true
+            }
+            _ => false,
+        };
+        if !valid {
+            return Err(invalid(format!("invalid value for {field}")));
+        }
+        fields.insert(field.clone(), value.clone());
+    }
+    Ok(fields)
+}
+
+fn checked_tsig(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u32, String)> {
+    Ok(Map::from_iter([
+        required_string(body, "name")?,
+        required_string(body, "secret")?,
+        required_string(body, "algo")?,
+    ]))
+}
