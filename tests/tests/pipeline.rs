@@ -53,7 +53,8 @@ fn every_committed_output_is_what_the_inputs_make() {
         [
             xtask::SPEC_PATH,
             fragment::README_PATH,
-            xtask::GENERATED_PATH
+            xtask::GENERATED_PATH,
+            xtask::HTTPMOCK_PATH,
         ]
     );
     for (path, fresh) in &outputs.files {

@@ -1,0 +1,270 @@
+//! A consumer's tests, written with the typed mocks of `sdk-httpmock`: every
+//! operation through its generated `MockServerExt` method, and a failure
+//! envelope reaching the caller as a typed error.
+
+use cloudflare_secondary_dns::{
+    AccountIdentifier, Client, Credentials, ErrorExt, ErrorKind, PeerIdentifier, TsigIdentifier,
+    types,
+};
+use cloudflare_secondary_dns_httpmock::MockServerExt;
+use httpmock::MockServer;
+use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, example_tsig_secret};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+fn client(server: &MockServer) -> Client {
+    Client::builder(Credentials::api_token("test-token"))
+        .base_url(server.base_url())
+        .max_retries(0)
+        .build()
+        .unwrap()
+}
+
+fn typed<T: DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).expect("a valid envelope")
+}
+
+fn ids() -> (AccountIdentifier, PeerIdentifier, TsigIdentifier) {
+    (
+        EXAMPLE_ACCOUNT_ID.parse().unwrap(),
+        EXAMPLE_PEER_ID.parse().unwrap(),
+        EXAMPLE_TSIG_ID.parse().unwrap(),
+    )
+}
+
+fn peer() -> Value {
+    json!({"id": EXAMPLE_PEER_ID, "name": "my-peer-1", "ip": "192.0.2.53", "port": 53})
+}
+
+fn tsig() -> Value {
+    json!({"id": EXAMPLE_TSIG_ID, "name": "tsig.customer.cf.", "algo": "hmac-sha512.",
+           "secret": example_tsig_secret()})
+}
+
+fn success(result: Value) -> Value {
+    json!({"success": true, "errors": [], "messages": [], "result": result})
+}
+
+#[tokio::test]
+async fn every_peer_operation_through_its_typed_mock() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let (account, peer_id, _) = ids();
+
+    let list = server.list_peers(|when, then| {
+        when.account_id(&account);
+        then.ok(&typed(success(json!([peer()]))));
+    });
+    let create_body: types::PeerCreate = types::PeerCreate::builder()
+        .name("my-peer-1")
+        .try_into()
+        .unwrap();
+    let create = server.create_peer(|when, then| {
+        when.account_id(&account).body(&create_body);
+        then.ok(&typed(success(
+            json!({"id": EXAMPLE_PEER_ID, "name": "my-peer-1"}),
+        )));
+    });
+    let get = server.get_peer(|when, then| {
+        when.account_id(&account).peer_id(&peer_id);
+        then.ok(&typed(success(peer())));
+    });
+    let update_body: types::PeerUpdate = types::PeerUpdate::builder()
+        .name("my-peer-1")
+        .ip(Some("192.0.2.53".parse().unwrap()))
+        .port(Some(53))
+        .try_into()
+        .unwrap();
+    let update = server.update_peer(|when, then| {
+        when.account_id(&account)
+            .peer_id(&peer_id)
+            .body(&update_body);
+        then.ok(&typed(success(peer())));
+    });
+    let delete = server.delete_peer(|when, then| {
+        when.account_id(&account).peer_id(&peer_id);
+        then.ok(&typed(success(json!({"id": EXAMPLE_PEER_ID}))));
+    });
+
+    let listed = client
+        .list_peers()
+        .account_id(&account)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.into_inner().result.unwrap()[0].name, "my-peer-1");
+    let created = client
+        .create_peer()
+        .account_id(&account)
+        .body(create_body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.into_inner().result.unwrap().id, EXAMPLE_PEER_ID);
+    let got = client
+        .get_peer()
+        .account_id(&account)
+        .peer_id(&peer_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.into_inner().result.unwrap().port, Some(53));
+    let updated = client
+        .update_peer()
+        .account_id(&account)
+        .peer_id(&peer_id)
+        .body(update_body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.into_inner().result.unwrap().ip.as_deref(),
+        Some("192.0.2.53")
+    );
+    let deleted = client
+        .delete_peer()
+        .account_id(&account)
+        .peer_id(&peer_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.into_inner().result.unwrap().id, EXAMPLE_PEER_ID);
+
+    for mock in [list, create, get, update, delete] {
+        mock.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn every_tsig_operation_through_its_typed_mock() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let (account, _, tsig_id) = ids();
+    let input: types::TsigInput = types::TsigInput::builder()
+        .name("tsig.customer.cf.")
+        .algo("hmac-sha512.")
+        .secret(example_tsig_secret())
+        .try_into()
+        .unwrap();
+
+    let list = server.list_tsigs(|when, then| {
+        when.account_id(&account);
+        then.ok(&typed(success(json!([tsig()]))));
+    });
+    let create = server.create_tsig(|when, then| {
+        when.account_id(&account).body(&input);
+        then.ok(&typed(success(tsig())));
+    });
+    let get = server.get_tsig(|when, then| {
+        when.account_id(&account).tsig_id(&tsig_id);
+        then.ok(&typed(success(tsig())));
+    });
+    let update = server.update_tsig(|when, then| {
+        when.account_id(&account).tsig_id(&tsig_id).body(&input);
+        then.ok(&typed(success(tsig())));
+    });
+    let delete = server.delete_tsig(|when, then| {
+        when.account_id(&account).tsig_id(&tsig_id);
+        then.ok(&typed(success(json!({"id": EXAMPLE_TSIG_ID}))));
+    });
+
+    let listed = client
+        .list_tsigs()
+        .account_id(&account)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.into_inner().result.unwrap().len(), 1);
+    let created = client
+        .create_tsig()
+        .account_id(&account)
+        .body(input.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert_eq!(created.secret.expose_secret(), example_tsig_secret());
+    let got = client
+        .get_tsig()
+        .account_id(&account)
+        .tsig_id(&tsig_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.into_inner().result.unwrap().algo, "hmac-sha512.");
+    client
+        .update_tsig()
+        .account_id(&account)
+        .tsig_id(&tsig_id)
+        .body(input.clone())
+        .send()
+        .await
+        .unwrap();
+    let deleted = client
+        .delete_tsig()
+        .account_id(&account)
+        .tsig_id(&tsig_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.into_inner().result.unwrap().id, EXAMPLE_TSIG_ID);
+
+    for mock in [list, create, get, update, delete] {
+        mock.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn a_404_envelope_reaches_the_caller_as_not_found() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let (account, peer_id, _) = ids();
+    let failure: types::ApiResponseCommonFailure = typed(json!({
+        "success": false,
+        "errors": [{"code": 1003, "message": "peer not found"}],
+        "messages": [],
+        "result": null,
+    }));
+    let mock = server.get_peer(|when, then| {
+        when.account_id(&account).peer_id(&peer_id);
+        then.client_error(404, &failure);
+    });
+
+    let err = client
+        .get_peer()
+        .account_id(&account)
+        .peer_id(&peer_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.http_status(), Some(404));
+    assert_eq!(err.cloudflare_errors()[0].code, 1003);
+    let report = err.report().to_string();
+    assert!(report.contains("1003: peer not found"), "{report}");
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_mock_matches_only_its_own_identifiers_and_body() {
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let (account, peer_id, _) = ids();
+    let other: PeerIdentifier = "0123456789abcdef0123456789abcdef".parse().unwrap();
+    let mock = server.get_peer(|when, then| {
+        when.account_id(&account).peer_id(&other);
+        then.ok(&typed(success(peer())));
+    });
+    // httpmock answers an unmatched request with 404 and no envelope.
+    let err = client
+        .get_peer()
+        .account_id(&account)
+        .peer_id(&peer_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(404));
+    assert_eq!(mock.calls_async().await, 0);
+}
