@@ -268,3 +268,37 @@ async fn a_mock_matches_only_its_own_identifiers_and_body() {
     assert_eq!(err.http_status(), Some(404));
     assert_eq!(mock.calls_async().await, 0);
 }
+
+/// The README's mock example is not compiled where it stands (the sdk's
+/// doctests do not depend on the mocks crate); it is a copy of lines of
+/// sdk-httpmock's crate documentation, which is compiled and run. This keeps
+/// the copy true.
+#[test]
+fn the_readme_mock_example_is_taken_from_the_compiled_one() {
+    let root = xtask::workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme.find("## Testing your code: typed mocks").unwrap()..];
+    let block = section
+        .split("```rust,ignore\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let shown: Vec<&str> = block
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//") && !line.trim().is_empty())
+        .collect();
+    assert!(shown.len() >= 8, "{shown:?}");
+
+    let lib = std::fs::read_to_string(root.join("sdk-httpmock/src/lib.rs")).unwrap();
+    let compiled: Vec<&str> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! ").or(line.strip_prefix("//!")))
+        .collect();
+    let mut rest = compiled.iter();
+    for line in &shown {
+        assert!(
+            rest.any(|compiled| compiled == line),
+            "README line {line:?} is not in sdk-httpmock's compiled example (in this order)"
+        );
+    }
+}
