@@ -69,7 +69,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A workspace of the sdk (with `generated` as its generated code) and the consumer.
+/// A workspace of the sdk (with `generated` as its generated code), the
+/// stand-in its examples use, and the consumer.
 fn workspace(dir: &Path, generated: &str) {
     let _ = std::fs::remove_dir_all(dir);
     copy_dir(&root().join("sdk/src"), &dir.join("sdk/src"));
@@ -79,12 +80,14 @@ fn workspace(dir: &Path, generated: &str) {
     std::fs::copy(root().join("README.md"), dir.join("sdk/README.md")).unwrap();
     std::fs::copy(root().join("README.md"), dir.join("README.md")).unwrap();
     std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // The sdk's examples' dev-dependency.
+    copy_dir(&root().join("stand-in"), &dir.join("stand-in"));
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let members = manifest
         .lines()
         .find(|l| l.starts_with("members = "))
         .expect("the workspace lists its members");
-    let manifest = manifest.replace(members, r#"members = ["sdk", "consumer"]"#);
+    let manifest = manifest.replace(members, r#"members = ["sdk", "stand-in", "consumer"]"#);
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::create_dir_all(dir.join("consumer/src")).unwrap();
     std::fs::write(
