@@ -26,6 +26,8 @@ mod policy;
 mod redact;
 mod response_fixups;
 pub mod retry;
+#[cfg(feature = "schemars")]
+mod schema;
 pub mod secret;
 #[cfg(feature = "tracing")]
 mod telemetry;

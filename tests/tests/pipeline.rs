@@ -55,6 +55,7 @@ fn every_committed_output_is_what_the_inputs_make() {
             fragment::README_PATH,
             xtask::GENERATED_PATH,
             xtask::HTTPMOCK_PATH,
+            xtask::CLI_PATH,
         ]
     );
     for (path, fresh) in &outputs.files {

@@ -22,7 +22,9 @@ pub const SPEC_PATH: &str = "openapi/secondary-dns.yaml";
 pub const GENERATED_PATH: &str = "sdk/src/generated.rs";
 /// The generated typed mocks (progenitor's httpmock extension), relative to the workspace root.
 pub const HTTPMOCK_PATH: &str = "sdk-httpmock/src/generated.rs";
-/// The crate path the mocks refer to the sdk's types by.
+/// The generated command-line definitions, relative to the workspace root.
+pub const CLI_PATH: &str = "cli/src/generated.rs";
+/// The crate path the mocks and the CLI refer to the sdk's types by.
 const SDK_CRATE: &str = "cloudflare_secondary_dns";
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -119,10 +121,16 @@ fn settings() -> GenerationSettings {
     // `#[non_exhaustive]`, so consumers build it through its builder
     // (`types::PeerUpdate::builder().name(..)`) and never by struct literal,
     // and an additive regeneration breaks nobody (as in the AWS SDK for Rust).
-    let mut non_exhaustive = progenitor::TypePatch::default();
-    non_exhaustive.with_attr("#[non_exhaustive]");
+    //
+    // The generated CLI prints responses through bounds that include
+    // `schemars::JsonSchema`; the sdk derives it only with its `schemars`
+    // feature, so that other consumers do not compile schemars.
+    let mut patch = progenitor::TypePatch::default();
+    patch
+        .with_attr("#[non_exhaustive]")
+        .with_attr(r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#);
     for name in GROWABLE_STRUCTS {
-        settings.with_patch(name, &non_exhaustive);
+        settings.with_patch(name, &patch);
     }
     // Path identifiers: the rule of the spec's pattern, checked with a byte
     // test instead of typify's regex, with an error that says why.
@@ -160,6 +168,16 @@ pub fn generate_httpmock(spec_yaml: &str, progenitor_version: &str) -> Result<St
     let tokens = Generator::new(&settings())
         .httpmock(&spec, SDK_CRATE)
         .map_err(|e| format!("progenitor could not generate mocks from {SPEC_PATH}: {e}"))?;
+    with_header(tokens, spec_yaml, progenitor_version)
+}
+
+/// Generates the command-line tool's subcommands (clap definitions and the
+/// calls they make) from the spec text, with the same settings as the sdk.
+pub fn generate_cli(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
+    let spec = parse_spec(spec_yaml)?;
+    let tokens = Generator::new(&settings())
+        .cli(&spec, SDK_CRATE)
+        .map_err(|e| format!("progenitor could not generate the CLI from {SPEC_PATH}: {e}"))?;
     with_header(tokens, spec_yaml, progenitor_version)
 }
 
@@ -205,12 +223,14 @@ pub fn generate_workspace(root: &Path) -> Result<Outputs> {
     let progenitor_version = locked_progenitor_version(&lock)?;
     let code = generate_sdk(&spec, &progenitor_version)?;
     let mocks = generate_httpmock(&spec, &progenitor_version)?;
+    let cli = generate_cli(&spec, &progenitor_version)?;
     Ok(Outputs {
         files: vec![
             (SPEC_PATH, spec),
             (fragment::README_PATH, readme),
             (GENERATED_PATH, code),
             (HTTPMOCK_PATH, mocks),
+            (CLI_PATH, cli),
         ],
     })
 }

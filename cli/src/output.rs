@@ -1,0 +1,246 @@
+//! What a successful command prints: the response's `result`, as pretty JSON
+//! (for `jq`) or as a table (for people). TSIG secrets are shown as
+//! `[REDACTED]` unless `--show-secrets` is given. Errors are printed by `main`.
+
+use std::io::Write as _;
+
+use clap::ArgMatches;
+use cloudflare_secondary_dns::{Error, ResponseValue, builder};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::generated::CliConfig;
+use crate::secret_input;
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The `result` as pretty JSON.
+    Json,
+    /// The `result` as aligned columns.
+    Table,
+}
+
+/// Prints results and supplies TSIG secrets to the generated commands.
+pub struct Printer {
+    format: Format,
+    show_secrets: bool,
+}
+
+impl Printer {
+    pub fn new(format: Format, show_secrets: bool) -> Self {
+        Self {
+            format,
+            show_secrets,
+        }
+    }
+
+    fn print_result(&self, envelope: &impl Serialize) {
+        let text = match serde_json::to_value(envelope) {
+            Ok(mut envelope) => {
+                let mut result = envelope
+                    .get_mut("result")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null);
+                if !self.show_secrets {
+                    redact_secrets(&mut result);
+                }
+                match self.format {
+                    Format::Json => {
+                        serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string())
+                    }
+                    Format::Table => table(&result),
+                }
+            }
+            Err(err) => {
+                eprintln!("error: cannot print the response: {err}");
+                return;
+            }
+        };
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+
+    fn secret_into(&self, matches: &ArgMatches, set: impl FnOnce(String)) -> anyhow::Result<()> {
+        match secret_input::read_secret(matches)? {
+            Some(secret) => set(secret),
+            None if matches.contains_id("json-body")
+                && matches.get_one::<std::path::PathBuf>("json-body").is_some() => {}
+            None => return Err(secret_input::MissingSecret.into()),
+        }
+        Ok(())
+    }
+}
+
+/// Replaces every `secret` member with `[REDACTED]`.
+fn redact_secrets(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if key == "secret" && !member.is_null() {
+                    *member = Value::String("[REDACTED]".to_owned());
+                } else {
+                    redact_secrets(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_secrets),
+        _ => {}
+    }
+}
+
+/// A list of objects as columns (`id` and `name` first), one object as
+/// `field value` lines, anything else as JSON.
+fn table(result: &Value) -> String {
+    let cell = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => "-".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let columns = |objects: &[&serde_json::Map<String, Value>]| {
+        let mut names: Vec<String> = Vec::new();
+        for object in objects {
+            for key in object.keys() {
+                if !names.contains(key) {
+                    names.push(key.clone());
+                }
+            }
+        }
+        names.sort_by_key(|name| (name != "id", name != "name", name.clone()));
+        names
+    };
+    let render = |rows: Vec<Vec<String>>| {
+        let widths: Vec<usize> = (0..rows[0].len())
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
+        rows.iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&widths)
+                    .map(|(text, width)| format!("{text:<width$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match result {
+        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
+        Value::Array(items) if items.iter().all(Value::is_object) => {
+            let objects: Vec<_> = items.iter().filter_map(Value::as_object).collect();
+            let names = columns(&objects);
+            let mut rows = vec![names.iter().map(|n| n.to_uppercase()).collect()];
+            rows.extend(
+                objects
+                    .iter()
+                    .map(|object| names.iter().map(|n| cell(object.get(n))).collect()),
+            );
+            render(rows)
+        }
+        Value::Object(object) => {
+            let names = columns(&[object]);
+            render(
+                names
+                    .iter()
+                    .map(|n| vec![n.clone(), cell(object.get(n))])
+                    .collect(),
+            )
+        }
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+impl CliConfig for Printer {
+    fn success_item<T>(&self, value: &ResponseValue<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        self.print_result(value.as_ref());
+    }
+
+    fn success_no_item(&self, _: &ResponseValue<()>) {}
+
+    // Errors are reported once, by `main`, from the error the command returns.
+    fn error<T>(&self, _: &Error<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_start<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_item<T>(&self, value: &T)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        self.print_result(value);
+    }
+
+    fn list_end_success<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_end_error<T>(&self, _: &Error<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn execute_create_tsig(
+        &self,
+        matches: &ArgMatches,
+        request: &mut builder::CreateTsig,
+    ) -> anyhow::Result<()> {
+        self.secret_into(matches, |secret| {
+            *request = request.clone().body_map(|body| body.secret(secret));
+        })
+    }
+
+    fn execute_update_tsig(
+        &self,
+        matches: &ArgMatches,
+        request: &mut builder::UpdateTsig,
+    ) -> anyhow::Result<()> {
+        self.secret_into(matches, |secret| {
+            *request = request.clone().body_map(|body| body.secret(secret));
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_are() {
+        let mut value = json!([{"id": "a", "secret": "s3cr3t"}, {"nested": {"secret": "x"}}]);
+        redact_secrets(&mut value);
+        assert!(!value.to_string().contains("s3cr3t"));
+        assert_eq!(value[1]["nested"]["secret"], "[REDACTED]");
+    }
+
+    #[test]
+    fn tables_put_id_and_name_first() {
+        let text = table(&json!([
+            {"port": 53, "name": "p1", "id": "1", "ip": null},
+            {"name": "p2", "id": "22", "ixfr_enable": true}
+        ]));
+        assert_eq!(
+            text,
+            "ID  NAME  IP  IXFR_ENABLE  PORT\n\
+             1   p1    -   -            53\n\
+             22  p2    -   true         -"
+        );
+        assert_eq!(table(&json!([])), "(none)");
+        assert_eq!(table(&json!({"name": "x", "id": "1"})), "id    1\nname  x");
+    }
+}
