@@ -154,30 +154,47 @@ fn boolean_constant(value: bool) -> schemars::schema::SchemaObject {
 
 /// Generates the sdk's `generated.rs` from the spec text.
 pub fn generate_sdk(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
-    let spec = parse_spec(spec_yaml)?;
-    let tokens = Generator::new(&settings())
-        .generate_tokens(&spec)
-        .map_err(|e| format!("progenitor could not generate a client from {SPEC_PATH}: {e}"))?;
-    with_header(tokens, spec_yaml, progenitor_version)
+    generate(
+        spec_yaml,
+        progenitor_version,
+        "a client",
+        |generator, spec| generator.generate_tokens(spec),
+    )
 }
 
 /// Generates the typed httpmock extension (`sdk-httpmock`) from the spec
 /// text, with the same settings as the sdk so that its types are the sdk's.
 pub fn generate_httpmock(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
-    let spec = parse_spec(spec_yaml)?;
-    let tokens = Generator::new(&settings())
-        .httpmock(&spec, SDK_CRATE)
-        .map_err(|e| format!("progenitor could not generate mocks from {SPEC_PATH}: {e}"))?;
-    with_header(tokens, spec_yaml, progenitor_version)
+    generate(spec_yaml, progenitor_version, "mocks", |generator, spec| {
+        generator.httpmock(spec, SDK_CRATE)
+    })
 }
 
 /// Generates the command-line tool's subcommands (clap definitions and the
 /// calls they make) from the spec text, with the same settings as the sdk.
 pub fn generate_cli(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
+    generate(
+        spec_yaml,
+        progenitor_version,
+        "the CLI",
+        |generator, spec| generator.cli(spec, SDK_CRATE),
+    )
+}
+
+/// One of progenitor's outputs (`make`), from the spec text and the sdk's
+/// settings, formatted and headed.
+fn generate(
+    spec_yaml: &str,
+    progenitor_version: &str,
+    what: &str,
+    make: impl FnOnce(
+        &mut Generator,
+        &openapiv3::OpenAPI,
+    ) -> std::result::Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<String> {
     let spec = parse_spec(spec_yaml)?;
-    let tokens = Generator::new(&settings())
-        .cli(&spec, SDK_CRATE)
-        .map_err(|e| format!("progenitor could not generate the CLI from {SPEC_PATH}: {e}"))?;
+    let tokens = make(&mut Generator::new(&settings()), &spec)
+        .map_err(|e| format!("progenitor could not generate {what} from {SPEC_PATH}: {e}"))?;
     with_header(tokens, spec_yaml, progenitor_version)
 }
 
