@@ -160,9 +160,11 @@ fn every_peer_command_against_the_stand_in() {
 
     let got = ok(&cli(&url, &["get-peer", "--peer-id", &new_id]));
     assert_eq!(got, updated);
+    insta::assert_json_snapshot!("get_peer", got);
 
     let deleted = ok(&cli(&url, &["delete-peer", "--peer-id", &new_id]));
     assert_eq!(deleted, serde_json::json!({"id": new_id}));
+    insta::assert_json_snapshot!("delete_peer", deleted);
     let gone = cli(&url, &["get-peer", "--peer-id", &new_id]);
     assert_eq!(gone.status, 4, "not found: {}", gone.stderr);
 }
@@ -237,6 +239,9 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
         assert_eq!(shown["secret"], secret);
         let hidden = ok(&cli(&url, &["get-tsig", "--tsig-id", id]));
         assert_eq!(hidden["secret"], "[REDACTED]");
+        if secret == EXAMPLE_TSIG_SECRET {
+            insta::assert_json_snapshot!("get_tsig", hidden);
+        }
     }
 
     let id = from_env["id"].as_str().unwrap();
@@ -257,7 +262,9 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
         None,
     ));
     assert_eq!(updated["algo"], "hmac-sha512.");
-    ok(&cli(&url, &["delete-tsig", "--tsig-id", id]));
+    insta::assert_json_snapshot!("update_tsig", updated);
+    let deleted = ok(&cli(&url, &["delete-tsig", "--tsig-id", id]));
+    insta::assert_json_snapshot!("delete_tsig", deleted);
 
     // No source: refused before any request, as a usage error.
     let missing = cli(
