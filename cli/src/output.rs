@@ -64,8 +64,7 @@ impl Printer {
     fn secret_into(&self, matches: &ArgMatches, set: impl FnOnce(String)) -> anyhow::Result<()> {
         match secret_input::read_secret(matches)? {
             Some(secret) => set(secret),
-            None if matches.contains_id("json-body")
-                && matches.get_one::<std::path::PathBuf>("json-body").is_some() => {}
+            None if matches.contains_id("json-body") => {}
             None => return Err(secret_input::MissingSecret.into()),
         }
         Ok(())

@@ -104,16 +104,9 @@ pub struct ClientBuilder {
     root_certificates: Vec<reqwest::Certificate>,
 }
 
-/// Headers the client sets itself, refused by [`ClientBuilder::default_header`]
-/// with the reason why.
+/// Headers the client sets itself besides the credentials' own, refused by
+/// [`ClientBuilder::default_header`] with the reason why.
 const RESERVED_HEADERS: &[(&str, &str)] = &[
-    ("authorization", "credentials are set with Credentials"),
-    ("x-auth-email", "credentials are set with Credentials"),
-    ("x-auth-key", "credentials are set with Credentials"),
-    (
-        "x-auth-user-service-key",
-        "credentials are set with Credentials",
-    ),
     ("user-agent", "use ClientBuilder::user_agent"),
     ("api-version", "use ClientBuilder::api_version"),
     ("host", "the client sets it from the base URL"),
@@ -320,6 +313,9 @@ fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), 
     };
     let parsed =
         HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("not a valid header name"))?;
+    if Credentials::HEADER_NAMES.contains(&parsed) {
+        return Err(invalid("credentials are set with Credentials"));
+    }
     if let Some((_, reason)) = RESERVED_HEADERS
         .iter()
         .find(|(reserved, _)| parsed.as_str() == *reserved)

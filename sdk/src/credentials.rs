@@ -1,6 +1,10 @@
 //! The three ways Cloudflare authenticates an API call.
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+const X_AUTH_EMAIL: HeaderName = HeaderName::from_static("x-auth-email");
+const X_AUTH_KEY: HeaderName = HeaderName::from_static("x-auth-key");
+const X_AUTH_USER_SERVICE_KEY: HeaderName = HeaderName::from_static("x-auth-user-service-key");
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::ConfigError;
@@ -151,6 +155,15 @@ impl Credentials {
         }
     }
 
+    /// The header names any credentials may use: a default header may not
+    /// set them (`ClientBuilder::default_header`).
+    pub(crate) const HEADER_NAMES: [HeaderName; 4] = [
+        AUTHORIZATION,
+        X_AUTH_EMAIL,
+        X_AUTH_KEY,
+        X_AUTH_USER_SERVICE_KEY,
+    ];
+
     /// The headers that carry these credentials; secrets are marked sensitive
     /// so that `Debug` of the HTTP client shows `Sensitive` instead.
     pub(crate) fn headers(&self) -> Result<HeaderMap, ConfigError> {
@@ -161,17 +174,11 @@ impl Credentials {
                 headers.insert(AUTHORIZATION, sensitive(&value));
             }
             Self::ApiKey { email, key } => {
-                headers.insert(HeaderName::from_static("x-auth-email"), sensitive(&email));
-                headers.insert(
-                    HeaderName::from_static("x-auth-key"),
-                    sensitive(key.expose_secret()),
-                );
+                headers.insert(X_AUTH_EMAIL, sensitive(&email));
+                headers.insert(X_AUTH_KEY, sensitive(key.expose_secret()));
             }
             Self::UserServiceKey { key } => {
-                headers.insert(
-                    HeaderName::from_static("x-auth-user-service-key"),
-                    sensitive(key.expose_secret()),
-                );
+                headers.insert(X_AUTH_USER_SERVICE_KEY, sensitive(key.expose_secret()));
             }
         }
         Ok(headers)

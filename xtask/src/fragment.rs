@@ -36,6 +36,8 @@ pub struct Fragment {
     /// `openapi/secondary-dns.yaml`, with its do-not-edit header.
     pub yaml: String,
     pub applied: Vec<Applied>,
+    /// The table of differences for `openapi/README.md`.
+    pub differences_table: String,
 }
 
 /// Builds the fragment from the subset's text and the overlay's text.
@@ -60,7 +62,11 @@ pub fn build(subset_text: &str, overlay_text: &str) -> Result<Fragment> {
         upstream::sha256_hex(subset_text.as_bytes()),
         upstream::sha256_hex(overlay_text.as_bytes()),
     );
-    Ok(Fragment { yaml, applied })
+    Ok(Fragment {
+        yaml,
+        applied,
+        differences_table: differences_table(&overlay),
+    })
 }
 
 /// Replaces each `properties` member that is only a `$ref` to a scalar
@@ -120,8 +126,7 @@ pub fn inline_scalar_properties(document: &mut Value) {
 }
 
 /// The Markdown table of the overlay's actions: one row per difference.
-pub fn differences_table(overlay_text: &str) -> Result<String> {
-    let overlay = overlay::parse(overlay_text)?;
+pub fn differences_table(overlay: &roas_overlay::v1_1::Overlay) -> String {
     let mut table = String::from("| # | Action | Target | Why |\n|---|---|---|---|\n");
     for (index, action) in overlay.actions.iter().enumerate() {
         let kind = if action.remove == Some(true) {
@@ -142,7 +147,7 @@ pub fn differences_table(overlay_text: &str) -> Result<String> {
         let target = action.target.replace('|', "\\|");
         let _ = writeln!(table, "| {} | {kind} | `{target}` | {why} |", index + 1);
     }
-    Ok(table)
+    table
 }
 
 /// `readme` with its table of differences replaced by `table`.
@@ -203,7 +208,7 @@ mod tests {
         let overlay = "overlay: 1.1.0\ninfo: {title: t, version: '1'}\nactions:\n\
                        - target: $.paths\n  description: \"a | b\\n  c\"\n  remove: true\n\
                        - target: $.info\n  description: why\n  copy: $.x\n";
-        let table = differences_table(overlay).unwrap();
+        let table = differences_table(&overlay::parse(overlay).unwrap());
         assert_eq!(
             table,
             "| # | Action | Target | Why |\n|---|---|---|---|\n\

@@ -231,10 +231,11 @@ pub struct Outputs {
 pub fn generate_workspace(root: &Path) -> Result<Outputs> {
     let subset = read(&root.join(upstream::SUBSET_PATH))?;
     let overlay_text = read(&root.join(fragment::OVERLAY_PATH))?;
-    let spec = fragment::build(&subset, &overlay_text)?.yaml;
+    let fragment = fragment::build(&subset, &overlay_text)?;
+    let spec = fragment.yaml;
     let readme = fragment::with_differences_table(
         &read(&root.join(fragment::README_PATH))?,
-        &fragment::differences_table(&overlay_text)?,
+        &fragment.differences_table,
     )?;
     let lock = read(&root.join("Cargo.lock"))?;
     let progenitor_version = locked_progenitor_version(&lock)?;
