@@ -3,13 +3,14 @@
 //! and hand back a response that is safe to decode and to print.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
 #[cfg(feature = "tracing")]
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{ResponseBuilderExt, StatusCode, Url, Version};
+use reqwest::{Method, ResponseBuilderExt, StatusCode, Url, Version};
 use serde::Deserialize;
 
 use crate::Client;
@@ -57,11 +58,21 @@ impl ClientHooks<ClientPolicy> for Client {
     ) -> reqwest::Result<reqwest::Response> {
         let policy = self.inner();
         let secrets = request_secrets(&policy.secrets, &request, info.operation_id);
+        // A request that is not idempotent goes on a new connection, so that
+        // it never meets a pooled connection the server is closing, and is
+        // never replayed: a server may have acted on it.
+        let idempotent = is_idempotent(request.method());
+        let http = match (&policy.fresh_connections, idempotent) {
+            (Some(fresh), false) => fresh.client().unwrap_or(self.client()),
+            _ => self.client(),
+        };
         let sender = Sender {
-            http: self.client(),
+            http,
             policy,
             info,
             secrets: &secrets,
+            replay_allowed: idempotent,
+            replays: AtomicU32::new(0),
         };
         // A streamed body cannot be sent twice: such a request gets one
         // attempt and no replay. Every body this API sends is buffered.
@@ -81,6 +92,8 @@ impl ClientHooks<ClientPolicy> for Client {
                 })
                 .await
         };
+        // Replays were sent too: they count as attempts.
+        let attempts = attempts + sender.replays.load(Ordering::Relaxed);
         match outcome {
             Ok(response) => Ok(response.finish(info.operation_id, attempts, &secrets)),
             // Retries spent on an error status: hand on the last response.
@@ -140,12 +153,25 @@ fn request_secrets<'a>(
     }
 }
 
+/// Whether sending `method` twice has the effect of sending it once (RFC 9110
+/// §9.2.2): only such a request may be replayed outside the retry budget.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
 /// What one attempt needs.
 struct Sender<'a> {
     http: &'a reqwest::Client,
     policy: &'a ClientPolicy,
     info: &'a OperationInfo,
     secrets: &'a Secrets,
+    /// Whether a request cut off before any response byte may be sent again.
+    replay_allowed: bool,
+    /// Replays sent, over all attempts.
+    replays: AtomicU32,
 }
 
 /// A response read to its end, so that a body cut off mid-way is a failed
@@ -220,10 +246,15 @@ impl Sender<'_> {
         outcome
     }
 
-    /// Sends the request; if its pooled connection turns out to be closed
-    /// before any byte of a response, sends it once more on a new connection.
-    /// That is not a retry: the server closed an idle keep-alive connection
-    /// as the request went out, so it never read it.
+    /// Sends the request; if it is idempotent and its connection turns out to
+    /// be closed before any byte of a response, sends it once more on a new
+    /// connection. That is what a server closing an idle keep-alive
+    /// connection as the request went out looks like; it does not take from
+    /// the retry budget, but it counts as an attempt. A request that is not
+    /// idempotent is never sent again here: the client cannot tell a request
+    /// the server never read from one it read, acted on, and then dropped.
+    /// (hyper itself resends a request it provably never wrote, and reqwest
+    /// one that HTTP/2 refused: REFUSED_STREAM, or a graceful GOAWAY below it.)
     async fn send(
         &self,
         request: reqwest::Request,
@@ -231,10 +262,11 @@ impl Sender<'_> {
     ) -> Result<reqwest::Response, Failure> {
         match self.http.execute(request).await {
             Ok(response) => Ok(response),
-            Err(error) if closed_before_response(&error) => {
+            Err(error) if self.replay_allowed && closed_before_response(&error) => {
                 let Some(again) = original.and_then(reqwest::Request::try_clone) else {
                     return Err(Failure::Transport(error));
                 };
+                self.replays.fetch_add(1, Ordering::Relaxed);
                 #[cfg(feature = "tracing")]
                 crate::telemetry::replayed_on_a_fresh_connection();
                 let fresh = self

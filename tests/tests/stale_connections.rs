@@ -1,14 +1,17 @@
 //! A server that closes each keep-alive connection just after its response,
 //! without `Connection: close`: the client's next request may go out on a
-//! pooled connection the server is closing (it resets it, unread). Such a
-//! request never reached the server's application, so it is sent again on a
-//! new connection, whatever `max_retries` says, and is not counted as a retry.
+//! pooled connection the server is closing (it resets it, unread). An
+//! idempotent request (GET, PUT, DELETE) is then sent again on a new
+//! connection, whatever `max_retries` says, and counts as an attempt, not as
+//! a retry. A create (POST) is never sent again that way (see
+//! `at_most_once.rs`): it goes on a new connection of its own, so it never
+//! meets a closing one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cloudflare_secondary_dns::{Client, Credentials, ErrorExt};
+use cloudflare_secondary_dns::{Client, Credentials, ErrorExt, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, update_peer_response_example};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -63,6 +66,39 @@ async fn back_to_back(client: &Client, calls: usize) -> Vec<String> {
         }
     }
     failures
+}
+
+async fn creates_back_to_back(client: &Client, calls: usize) -> Vec<String> {
+    let mut failures = Vec::new();
+    for _ in 0..calls {
+        let outcome = client
+            .create_peer()
+            .account_id(EXAMPLE_ACCOUNT_ID)
+            .body(types::PeerCreate::builder().name("my-peer-1"))
+            .send()
+            .await;
+        if let Err(err) = outcome {
+            failures.push(format!("{}", err.report()));
+        }
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_stay_reliable_on_closing_keep_alive_connections_without_a_replay() {
+    let (url, answered) = closing_server().await;
+    let client = Client::builder(Credentials::api_token("t0ken"))
+        .base_url(&url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    // Reads and creates interleaved: every create follows a read whose
+    // connection the server is closing.
+    for _ in 0..30 {
+        assert_eq!(back_to_back(&client, 1).await, Vec::<String>::new());
+        assert_eq!(creates_back_to_back(&client, 1).await, Vec::<String>::new());
+    }
+    assert_eq!(answered.load(Ordering::SeqCst), 60);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,6 +161,12 @@ async fn a_server_that_resets_every_request_fails_after_one_replay() {
         .unwrap();
     let failures = back_to_back(&client, 1).await;
     assert_eq!(failures.len(), 1);
-    // The first connection and one fresh one: a replay, never a loop.
+    // The first connection and one fresh one: a replay, never a loop; it
+    // was sent, so it is counted.
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert!(
+        failures[0].ends_with("(after 2 attempts)"),
+        "{}",
+        failures[0]
+    );
 }
