@@ -391,7 +391,12 @@ fn sanitized_headers(headers: &HeaderMap, secrets: &Secrets) -> HeaderMap {
     let mut budget: usize = 1024;
     let mut kept = HeaderMap::new();
     let mut keep = |name: &HeaderName, value: &HeaderValue| {
-        if name == ATTEMPTS_HEADER || name.as_str().len() > MAX_NAME_BYTES {
+        // A name cannot be scrubbed (`[REDACTED]` is no header name): a
+        // header whose name echoes a secret is dropped.
+        if name == ATTEMPTS_HEADER
+            || name.as_str().len() > MAX_NAME_BYTES
+            || secrets.in_header_name(name.as_str())
+        {
             return;
         }
         let scrubbed = secrets.scrub(value.as_bytes());

@@ -52,12 +52,56 @@ struct Case {
 /// A secret the client knows, in a form a server might echo it.
 fn echo(rng: &mut StdRng) -> String {
     let secret = [TOKEN, SENT_SECRET][rng.random_range(0..2)];
+    let encoded = encodings(secret)[rng.random_range(0..ENCODINGS)].clone();
     match rng.random_range(0..4) {
-        0 => secret.to_owned(),
-        1 => format!("Bearer {secret}"),
-        2 => serde_json::to_string(secret).unwrap(),
-        _ => format!("<b>{secret}</b>"),
+        0 => encoded,
+        1 => format!("Bearer {encoded}"),
+        2 => serde_json::to_string(&encoded).unwrap(),
+        _ => format!("<b>{encoded}</b>"),
     }
+}
+
+const ENCODINGS: usize = 7;
+
+/// Every form `echo` writes `secret` in: as it is, JSON-escaped, with JSON
+/// `\u` escapes for every character or every other one, and with every byte
+/// percent-encoded in upper, lower or mixed hex case.
+fn encodings(secret: &str) -> [String; ENCODINGS] {
+    let json = serde_json::to_string(secret).unwrap();
+    let unicode = |every: usize| -> String {
+        secret
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % every == 0 {
+                    format!("\\u{:04x}", c as u32)
+                } else if c == '"' {
+                    "\\\"".to_owned()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
+    let percent = |case: usize| -> String {
+        secret
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| match (case, i % 2) {
+                (0, _) | (2, 0) => format!("%{b:02X}"),
+                _ => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    [
+        secret.to_owned(),
+        json[1..json.len() - 1].to_owned(),
+        unicode(1),
+        unicode(2),
+        percent(0),
+        percent(1),
+        percent(2),
+    ]
 }
 
 /// Case `index` of sequence `seed`: the server and the checker make the same one.
@@ -137,7 +181,7 @@ fn case(seed: u64, index: usize) -> Case {
     }
     let mut headers = Vec::new();
     for _ in 0..rng.random_range(0..4) {
-        headers.push(match rng.random_range(0..6) {
+        headers.push(match rng.random_range(0..7) {
             0 => ("x-echo".to_owned(), echo(&mut rng)),
             1 => ("x-sdk-attempts".to_owned(), "99".to_owned()),
             2 => ("retry-after".to_owned(), "1".to_owned()),
@@ -146,7 +190,9 @@ fn case(seed: u64, index: usize) -> Case {
                 format!("x-many-{}", rng.random::<u16>()),
                 "w".repeat(rng.random_range(0..200)),
             ),
-            _ => ("cf-ray".to_owned(), "8c0ffee0-AMS".to_owned()),
+            5 => ("cf-ray".to_owned(), "8c0ffee0-AMS".to_owned()),
+            // A name that echoes the secret (names arrive lower-cased).
+            _ => (format!("x-{SENT_SECRET}"), "1".to_owned()),
         });
     }
     if rng.random_bool(0.05) {
@@ -346,7 +392,27 @@ fn check(index: usize, case: &Case, outcome: Result<(), ApiError>) -> Result<(),
         } else {
             TOKEN
         };
-        // Whole secrets: a server that sends a cut token has not echoed it.
+        // Whole secrets, in every form echoed and as `{:?}` escapes it: a
+        // server that sends a cut token has not echoed it. Header names are
+        // lower-cased, so the text is searched in lower case too.
+        let lower = text.to_ascii_lowercase();
+        let mut forms: Vec<String> = Vec::new();
+        for secret in [TOKEN, sent] {
+            for form in encodings(secret) {
+                let debug = format!("{form:?}");
+                forms.push(debug[1..debug.len() - 1].to_owned());
+                forms.push(form);
+            }
+        }
+        if let Some(form) = forms
+            .iter()
+            .find(|f| f.len() > 6 && lower.contains(&f.to_ascii_lowercase()))
+        {
+            let at = lower.find(&form.to_ascii_lowercase()).unwrap();
+            return Err(format!(
+                "{form:?} reached the error text at byte {at}: {text:.2000}"
+            ));
+        }
         for secret in [SECRET_MARK, TOKEN, sent] {
             if let Some(at) = text.find(secret) {
                 let around: String = text[..at].chars().rev().take(200).collect();

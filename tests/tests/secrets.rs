@@ -269,3 +269,106 @@ async fn echoed_secrets_never_reach_error_text() {
         }
     }
 }
+
+/// `secret` with every character written as a JSON `\uXXXX` escape.
+fn unicode_escaped(secret: &str) -> String {
+    secret
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect()
+}
+
+/// `secret` with every byte percent-encoded, hex digits in lower case.
+fn percent_lower(secret: &str) -> String {
+    secret.bytes().map(|b| format!("%{b:02x}")).collect()
+}
+
+/// The forms found by adversarial testing: a token written with JSON `\u`
+/// escapes in a small 200 (`success: false`, and a wrongly typed field), a
+/// TSIG secret percent-encoded in lower case, a token echoed as a header name.
+/// None may reach `{}`, `{:?}`, `report()` or `cloudflare_errors()`.
+#[tokio::test]
+async fn secrets_written_with_other_escapes_never_reach_error_text() {
+    const TOKEN: &str = "tok-7f3a9c-e1";
+    const SENT_TSIG_SECRET: &str = "c2VudA+/=";
+    let escaped_token = unicode_escaped(TOKEN);
+    let peer = |port: &str| {
+        format!(
+            r#"{{"success":true,"errors":[],"messages":[],"result":{{"id":"23ff594956f20c2a721606e94745a8aa","name":"p","port":{port}}}}}"#
+        )
+    };
+    let responses = [
+        ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"{{"success":false,"errors":[{{"code":10000,"message":"bad {escaped_token}"}}],"messages":[],"result":null}}"#
+            ),
+            "application/json",
+        ),
+        ResponseTemplate::new(200)
+            .set_body_raw(peer(&format!("\"{escaped_token}\"")), "application/json"),
+        ResponseTemplate::new(200).set_body_raw(
+            peer(&format!("\"{}\"", percent_lower(TOKEN))),
+            "application/json",
+        ),
+        ResponseTemplate::new(400).set_body_json(json!({"success": false, "errors": [
+            {"code": 1004, "message": format!("bad secret {}", percent_lower(SENT_TSIG_SECRET))}]})),
+        ResponseTemplate::new(400).set_body_json(json!({"success": false, "errors": [
+            {"code": 1004, "message": "x"}], "result": {"echo": "c2VudA%2b%2F%3d"}})),
+        ResponseTemplate::new(404)
+            .insert_header(format!("x-{TOKEN}").as_str(), "1")
+            .set_body_json(json!({"success": false, "errors": []})),
+    ];
+    for response in responses {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let client = Client::builder(Credentials::api_token(TOKEN))
+            .base_url(server.uri())
+            .max_retries(0)
+            .build()
+            .unwrap();
+        // Update Peer for the peer bodies, Update TSIG (which sends the secret) otherwise.
+        let errors = [
+            failing_call(&client).await,
+            client
+                .update_tsig()
+                .account_id(EXAMPLE_ACCOUNT_ID)
+                .tsig_id(sdk_tests::EXAMPLE_TSIG_ID)
+                .body(
+                    types::TsigInput::builder()
+                        .name("tsig.customer.cf.")
+                        .algo("hmac-sha512.")
+                        .secret(SENT_TSIG_SECRET),
+                )
+                .send()
+                .await
+                .unwrap_err(),
+        ];
+        // Update Peer's client knows the token only; Update TSIG's the secret too.
+        for (err, known) in errors
+            .iter()
+            .zip([&[TOKEN][..], &[TOKEN, SENT_TSIG_SECRET]])
+        {
+            let listed = format!("{:?}", err.cloudflare_errors());
+            let text = format!("{err} | {err:#} | {err:?} | {} | {listed}", err.report());
+            let lower = text.to_ascii_lowercase();
+            for &shown in known {
+                for form in [
+                    shown.to_owned(),
+                    unicode_escaped(shown),
+                    percent_lower(shown),
+                ] {
+                    assert!(
+                        !lower.contains(&form.to_ascii_lowercase()),
+                        "{form} leaked: {text}"
+                    );
+                }
+            }
+            if known.len() == 2 {
+                assert!(!lower.contains("c2vuda%2b%2f%3d"), "{text}");
+            }
+        }
+    }
+}
