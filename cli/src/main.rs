@@ -22,7 +22,7 @@ mod secret_input;
 // itself uses (`crate::AccountIdentifier`); these make them resolve here.
 use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
 use generated::{Cli, CliCommand};
-use output::{Format, Printer};
+use output::{Format, Printer, visible};
 
 /// Exit statuses, one per kind of outcome (also in `--help`).
 mod exit {
@@ -141,12 +141,11 @@ fn main() -> ExitCode {
         let shell = *sub_matches
             .get_one::<clap_complete::Shell>("shell")
             .expect("required");
-        clap_complete::generate(
-            shell,
-            &mut command(),
-            "cf-secondary-dns",
-            &mut std::io::stdout(),
-        );
+        // Written whole, not by clap_complete (which panics on a closed
+        // stdout): a closed pipe ends the command quietly, like the others.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command(), "cf-secondary-dns", &mut script);
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
         return ExitCode::SUCCESS;
     }
     let Some(operation) = CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == name)
@@ -157,7 +156,7 @@ fn main() -> ExitCode {
     let client = match Client::from_env() {
         Ok(client) => client,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", visible(&err.to_string()));
             return ExitCode::from(exit::CONFIGURATION);
         }
     };
@@ -202,7 +201,7 @@ fn report(err: &anyhow::Error) -> u8 {
         eprintln!("error: {err}");
         return exit::USAGE;
     }
-    // Reading a secret or a JSON body: the tool's own input.
-    eprintln!("error: {err:#}");
+    // Reading a secret or a JSON body: the tool's own input, on one line too.
+    eprintln!("error: {}", visible(&format!("{err:#}")));
     exit::CONFIGURATION
 }

@@ -2,6 +2,7 @@
 //! (for `jq`) or as a table (for people). TSIG secrets are shown as
 //! `[REDACTED]` unless `--show-secrets` is given. Errors are printed by `main`.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use clap::ArgMatches;
@@ -93,8 +94,8 @@ fn redact_secrets(value: &mut Value) {
 fn table(result: &Value) -> String {
     let cell = |value: Option<&Value>| match value {
         None | Some(Value::Null) => "-".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::String(s)) => visible(s).into_owned(),
+        Some(other) => visible(&other.to_string()).into_owned(),
     };
     let columns = |objects: &[&serde_json::Map<String, Value>]| {
         let mut names: Vec<String> = Vec::new();
@@ -130,7 +131,7 @@ fn table(result: &Value) -> String {
         Value::Array(items) if items.iter().all(Value::is_object) => {
             let objects: Vec<_> = items.iter().filter_map(Value::as_object).collect();
             let names = columns(&objects);
-            let mut rows = vec![names.iter().map(|n| n.to_uppercase()).collect()];
+            let mut rows = vec![names.iter().map(|n| visible(n).to_uppercase()).collect()];
             rows.extend(
                 objects
                     .iter()
@@ -143,12 +144,41 @@ fn table(result: &Value) -> String {
             render(
                 names
                     .iter()
-                    .map(|n| vec![n.clone(), cell(object.get(n))])
+                    .map(|n| vec![visible(n).into_owned(), cell(object.get(n))])
                     .collect(),
             )
         }
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
     }
+}
+
+/// `text` safe to show on a terminal: control characters (line breaks and
+/// escape sequences among them), Unicode line separators and bidirectional
+/// controls are written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`), so
+/// that a server's text can neither forge a row or a line nor steer the
+/// terminal. JSON output needs none of this: serde_json escapes them itself.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+                    | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            )
+    };
+    if !text.contains(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if escaped(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl CliConfig for Printer {
@@ -240,6 +270,22 @@ mod tests {
              22  p2    -   true         -"
         );
         assert_eq!(table(&json!([])), "(none)");
+        // Server text cannot forge a row, clear the screen or reorder a line.
+        let text = table(&json!([
+            {"id": "1", "name": "a\nforged  row\r"},
+            {"id": "2", "name": "\u{1b}[2J\u{1b}]0;title\u{7}\u{202e}x", "e\u{1b}[31m": 1}
+        ]));
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(
+            !text.contains(|c: char| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("a\\nforged  row\\r"), "{text}");
+        assert!(
+            text.contains("\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{202e}x"),
+            "{text}"
+        );
+        assert!(text.contains("E\\U{1B}[31M"), "{text}");
         assert_eq!(table(&json!({"name": "x", "id": "1"})), "id    1\nname  x");
     }
 }

@@ -93,10 +93,20 @@ fn stand_in() -> (
 
 /// A server that answers every request with `status` and Cloudflare's failure envelope.
 fn failing_server(status: u16, extra_header: &'static str) -> String {
+    let payload = format!(
+        r#"{{"success":false,"errors":[{{"code":{},"message":"canned failure"}}],"messages":[],"result":null}}"#,
+        10000 + status
+    );
+    canned_server(status, extra_header, payload)
+}
+
+/// A server that answers every request with `status` and `payload` (JSON).
+fn canned_server(status: u16, extra_header: &'static str, payload: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            let payload = &payload;
             let mut reader = BufReader::new(stream);
             let mut length = 0usize;
             loop {
@@ -110,10 +120,6 @@ fn failing_server(status: u16, extra_header: &'static str) -> String {
                 if line == "\r\n" {
                     let mut body = vec![0; length];
                     let _ = reader.read_exact(&mut body);
-                    let payload = format!(
-                        r#"{{"success":false,"errors":[{{"code":{},"message":"canned failure"}}],"messages":[],"result":null}}"#,
-                        10000 + status
-                    );
                     let response = format!(
                         "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{extra_header}content-length: {}\r\nconnection: close\r\n\r\n{payload}",
                         payload.len()
@@ -449,5 +455,84 @@ fn shell_completions() {
         assert!(output.status.success());
         let script = String::from_utf8(output.stdout).unwrap();
         assert!(script.contains("update-peer"), "{shell}");
+    }
+}
+
+/// A server's text reaches a terminal defused: a table cannot gain rows or
+/// clear the screen, an error stays one line; JSON stays exact.
+#[test]
+fn server_text_cannot_steer_the_terminal() {
+    let names = [
+        "p1\nforged-id  forged-row",
+        "\u{1b}[2J\u{1b}]0;owned\u{7}p2",
+        "\u{202e}3p\r",
+    ];
+    let peers: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| serde_json::json!({"id": format!("{i:032x}"), "name": name}))
+        .collect();
+    let list = serde_json::json!({"success": true, "errors": [], "messages": [], "result": peers});
+    let server = canned_server(200, "", list.to_string());
+    let run = cli(&server, &["list-peers", "--format", "table"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.lines().count(),
+        4,
+        "a header and 3 rows: {}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout
+            .contains(|c: char| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{:?}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("p1\\nforged-id  forged-row"),
+        "{}",
+        run.stdout
+    );
+    // JSON output keeps the exact text.
+    let json = ok(&cli(&server, &["list-peers"]));
+    let shown: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    assert_eq!(shown, names);
+
+    let failure = serde_json::json!({"success": false, "errors": [
+        {"code": 1003, "message": "bad\nerror: forged\u{2028}\u{1b}[2J"}]});
+    let run = cli(
+        &canned_server(400, "", failure.to_string()),
+        &["list-peers"],
+    );
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+    assert!(run.stderr.contains("bad\\nerror: forged"), "{}", run.stderr);
+}
+
+/// `completions` into a closed pipe ends quietly, as every command does.
+#[test]
+fn completions_into_a_closed_pipe_exit_quietly() {
+    for shell in ["bash", "zsh", "fish"] {
+        let mut child = Command::new(BINARY)
+            .args(["completions", shell])
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{shell}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stderr, b"", "{shell}");
     }
 }

@@ -253,7 +253,48 @@ impl ErrorExt for ApiError {
 pub struct ErrorReport<'a>(&'a ApiError);
 
 impl fmt::Display for ErrorReport<'_> {
+    /// One line whatever the server sent: see [`OneLine`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(&mut OneLine(f))
+    }
+}
+
+/// Writes text on one line, so that a server's text can neither forge a
+/// line in a log nor steer a terminal: line breaks (`\n`, `\r`, U+0085,
+/// U+2028, U+2029) and other control characters are written as escapes
+/// (`\n`, `\u{1b}`), and so are the bidirectional controls (U+202E…) that
+/// would reorder what a reader sees.
+struct OneLine<'a, W: ?Sized>(&'a mut W);
+
+impl<W: fmt::Write + ?Sized> fmt::Write for OneLine<'_, W> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let mut rest = text;
+        while let Some(at) = rest.find(needs_escape) {
+            let c = rest[at..].chars().next().expect("found at a char boundary");
+            self.0.write_str(&rest[..at])?;
+            match c {
+                '\n' => self.0.write_str("\\n")?,
+                '\r' => self.0.write_str("\\r")?,
+                _ => write!(self.0, "{}", c.escape_unicode())?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
+    }
+}
+
+/// Whether a character is written as an escape by [`OneLine`].
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+impl ErrorReport<'_> {
+    fn write_to(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         match self.0 {
             Error::ErrorResponse(response) => {
                 write!(
@@ -316,7 +357,7 @@ impl fmt::Display for ErrorReport<'_> {
                         if i > 0 {
                             f.write_str("; ")?;
                         }
-                        error.fmt(f)?;
+                        write!(f, "{error}")?;
                     }
                 }
             }
@@ -364,7 +405,7 @@ impl fmt::Debug for ErrorReport<'_> {
 
 /// `error: cause: cause…`: reqwest keeps the useful part (e.g. "Connection
 /// refused") in the sources, not in its own message.
-fn write_chain(f: &mut fmt::Formatter<'_>, error: &reqwest::Error) -> fmt::Result {
+fn write_chain(f: &mut dyn fmt::Write, error: &reqwest::Error) -> fmt::Result {
     write!(f, "{error}")?;
     let mut source = error.source();
     while let Some(cause) = source {

@@ -457,3 +457,40 @@ async fn integral_numbers_written_as_floats_decode() {
         );
     }
 }
+
+/// A server's text cannot add a line to a log or steer a terminal through
+/// `report()`: line breaks, escape sequences and bidi overrides in messages,
+/// pointers, bodies and wrongly typed values are written as escapes.
+#[tokio::test]
+async fn every_report_is_one_line_whatever_the_server_wrote() {
+    let hostile =
+        "bad\nerror: forged line\r\u{2028}\u{2029}\u{85}\u{1b}[2J\u{1b}]0;title\u{7}\u{202e}dlrow";
+    let responses = [
+        json_response(
+            400,
+            json!({"success": false, "errors": [{"code": 1003, "message": hostile,
+                "source": {"pointer": hostile}}]}),
+        ),
+        raw_response(502, hostile, "text/html"),
+        json_response(
+            200,
+            json!({"success": false, "errors": [{"code": 1003, "message": hostile}]}),
+        ),
+        json_response(
+            200,
+            json!({"success": true, "errors": [], "messages": [],
+                "result": {"id": EXAMPLE_PEER_ID, "name": "p", "port": hostile}}),
+        ),
+    ];
+    for response in responses {
+        let err = update_peer_answered_by(response).await.unwrap_err();
+        let report = err.report().to_string();
+        assert!(
+            !report
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}')),
+            "{report:?}"
+        );
+        assert!(report.contains("forged line"), "{report}");
+    }
+}
