@@ -167,8 +167,9 @@ impl ClientBuilder {
     }
 
     /// The delay before the first retry (default 0.5 s, doubled for each
-    /// further one) and the longest computed delay (default 8 s). A server's
-    /// `retry-after` of up to 60 s is used instead.
+    /// further one) and the longest computed delay (default 8 s): the n-th
+    /// retry waits `min(initial · 2ⁿ, max)`, so an `initial` longer than
+    /// `max` waits `max`. A server's `retry-after` of up to 60 s is used instead.
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry.initial_backoff = initial;
         self.retry.max_backoff = max;
@@ -210,6 +211,8 @@ impl ClientBuilder {
     /// (`Authorization`, `X-Auth-*`), `User-Agent` and `api-version` (they
     /// have their own settings) and the framing headers (`Host`,
     /// `Content-Length`, `Content-Type`, `Transfer-Encoding`, `Connection`).
+    /// A value must be visible ASCII (spaces and tabs allowed): anything else
+    /// (`ü`, a bidi control) is refused by `build`, never sent as obs-text.
     /// Values are marked sensitive, so they never appear in `Debug` output.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
@@ -221,7 +224,8 @@ impl ClientBuilder {
 
     /// Pins the API version: every request carries `api-version: <date>`, as
     /// Cloudflare's official SDKs send (they send the date the client was
-    /// made). By default no `api-version` header is sent.
+    /// made). By default no `api-version` header is sent. `build` refuses a
+    /// value that is not a real `YYYY-MM-DD` date (`2024-02-30` is refused).
     pub fn api_version(mut self, date: impl Into<String>) -> Self {
         self.api_version = Some(date.into());
         self
@@ -322,8 +326,16 @@ fn checked_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), 
     {
         return Err(invalid(reason));
     }
-    let mut value =
-        HeaderValue::from_str(value).map_err(|_| invalid("its value is not visible ASCII text"))?;
+    // `HeaderValue` also takes bytes above 0x7F (obs-text), which servers
+    // read in different ways: only visible ASCII, spaces and tabs are sent.
+    let not_text = || invalid("its value is not visible ASCII text");
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(not_text());
+    }
+    let mut value = HeaderValue::from_str(value).map_err(|_| not_text())?;
     value.set_sensitive(true);
     Ok((parsed, value))
 }
@@ -336,6 +348,22 @@ fn checked_api_version(date: &str) -> Result<HeaderValue, ConfigError> {
             _ => b.is_ascii_digit(),
         });
     if !shape {
+        return Err(ConfigError::InvalidApiVersion);
+    }
+    // A real calendar date (proleptic Gregorian), not only its shape.
+    let number = |range: std::ops::Range<usize>| -> u32 {
+        date[range].parse().expect("digits, checked above")
+    };
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(ConfigError::InvalidApiVersion),
+    };
+    if year == 0 || day == 0 || day > days_in_month {
         return Err(ConfigError::InvalidApiVersion);
     }
     HeaderValue::from_str(date).map_err(|_| ConfigError::InvalidApiVersion)
@@ -462,12 +490,37 @@ mod tests {
         );
         let err = checked_header("x-team", "line\nbreak-hunter2").unwrap_err();
         assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+        assert!(checked_header("x-team", "dns ops\tteam ~!").is_ok());
+        for value in ["hünter2", "\u{202e}hunter2", "hunter2\u{7f}"] {
+            let err = checked_header("x-team", value).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "the default header \"x-team\" cannot be used: its value is not visible ASCII text"
+            );
+        }
     }
 
     #[test]
     fn api_versions_are_dates() {
-        assert!(checked_api_version("2024-08-06").is_ok());
+        for good in [
+            "2024-08-06",
+            "2024-02-29",
+            "2000-02-29",
+            "2023-12-31",
+            "0001-01-01",
+        ] {
+            assert!(checked_api_version(good).is_ok(), "{good}");
+        }
         for bad in [
+            "2024-02-30",
+            "2023-02-29",
+            "1900-02-29",
+            "2024-13-01",
+            "2024-04-31",
+            "2024-01-00",
+            "0000-00-00",
+            "0000-01-01",
+            "9999-99-99",
             "",
             "2024-8-6",
             "2024/08/06",

@@ -45,7 +45,8 @@ impl CallOptions {
         self
     }
 
-    /// The first and the longest computed delay between retries.
+    /// The first and the longest computed delay between retries:
+    /// `min(initial · 2ⁿ, max)`, so an `initial` longer than `max` waits `max`.
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry_backoff = Some((initial, max));
         self

@@ -116,6 +116,18 @@ fn with_jitter(delay: Duration) -> Duration {
 }
 
 impl RetryPolicy {
+    /// The computed delays, before jitter: `min(initial · 2ⁿ, max)`. An
+    /// initial delay longer than the maximum is clamped to it (backon would
+    /// otherwise start from the initial one).
+    fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+        ExponentialBuilder::new()
+            .with_min_delay(self.initial_backoff.min(self.max_backoff))
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .with_max_times(self.max_retries as usize)
+            .build()
+    }
+
     /// Runs `attempt` until it succeeds, fails in a way that is not
     /// retryable, or the policy is spent. Returns the last outcome and the
     /// number of attempts made.
@@ -125,12 +137,7 @@ impl RetryPolicy {
         Fut: Future<Output = Result<Buffered, Failure>>,
     {
         let mut attempts = 0;
-        let backoff = ExponentialBuilder::new()
-            .with_min_delay(self.initial_backoff)
-            .with_max_delay(self.max_backoff)
-            .with_factor(2.0)
-            .with_max_times(self.max_retries as usize)
-            .build();
+        let backoff = self.backoff();
         let outcome = (|| {
             attempts += 1;
             attempt()
@@ -192,6 +199,20 @@ mod tests {
         assert_eq!(delay(&[("retry-after", "soon")]), None);
         assert_eq!(delay(&[("retry-after", "1e300")]), None);
         assert_eq!(delay(&[]), None);
+    }
+
+    #[test]
+    fn delays_are_min_of_initial_doubled_and_max() {
+        let policy = |initial, max| RetryPolicy {
+            max_retries: 5,
+            initial_backoff: Duration::from_millis(initial),
+            max_backoff: Duration::from_millis(max),
+        };
+        let delays = |p: RetryPolicy| p.backoff().map(|d| d.as_millis()).collect::<Vec<_>>();
+        assert_eq!(delays(policy(500, 8000)), [500, 1000, 2000, 4000, 8000]);
+        assert_eq!(delays(policy(100, 300)), [100, 200, 300, 300, 300]);
+        // An initial delay over the maximum is clamped: never 3 s for a 20 ms cap.
+        assert_eq!(delays(policy(3000, 20)), [20, 20, 20, 20, 20]);
     }
 
     #[test]
