@@ -128,7 +128,10 @@ async fn every_peer_operation_through_its_typed_mock() {
         .send()
         .await
         .unwrap();
-    assert_eq!(deleted.into_inner().result.unwrap().id, EXAMPLE_PEER_ID);
+    assert_eq!(
+        deleted.into_inner().result.unwrap().id.as_deref(),
+        Some(EXAMPLE_PEER_ID)
+    );
 
     for mock in [list, create, get, update, delete] {
         mock.assert_async().await;
@@ -209,7 +212,10 @@ async fn every_tsig_operation_through_its_typed_mock() {
         .send()
         .await
         .unwrap();
-    assert_eq!(deleted.into_inner().result.unwrap().id, EXAMPLE_TSIG_ID);
+    assert_eq!(
+        deleted.into_inner().result.unwrap().id.as_deref(),
+        Some(EXAMPLE_TSIG_ID)
+    );
 
     for mock in [list, create, get, update, delete] {
         mock.assert_async().await;

@@ -127,7 +127,10 @@ async fn create_list_get_update_delete_stay_consistent() {
         .send()
         .await
         .unwrap();
-    assert_eq!(deleted.into_inner().result.unwrap().id, created.id);
+    assert_eq!(
+        deleted.into_inner().result.unwrap().id.as_deref(),
+        Some(created.id.as_str())
+    );
     client
         .delete_tsig()
         .account_id(ACCOUNT)
@@ -289,7 +292,7 @@ async fn every_response_shape_decodes() {
     assert_eq!(list.result.unwrap().len(), 2);
     let deleted: types::IdResponse =
         serde_json::from_value(envelope(json!({"id": EXAMPLE_PEER_ID}))).unwrap();
-    assert_eq!(deleted.result.unwrap().id, EXAMPLE_PEER_ID);
+    assert_eq!(deleted.result.unwrap().id.as_deref(), Some(EXAMPLE_PEER_ID));
     let created: types::SinglePeerResponse =
         serde_json::from_value(envelope(json!({"id": "x", "name": "n"}))).unwrap();
     assert_eq!(created.result.unwrap().ip, None);

@@ -494,3 +494,154 @@ async fn every_report_is_one_line_whatever_the_server_wrote() {
         assert!(report.contains("forged line"), "{report}");
     }
 }
+
+/// The least a success may carry under Cloudflare's own spec (its `required`
+/// lists: a peer's id and name; a TSIG key's id, name, secret and algo; a
+/// Delete's `result: {}` with no id) reads as success for every operation:
+/// the overlay tightens no response field so that a success reads as a failure.
+#[tokio::test]
+async fn the_least_upstream_allows_reads_as_success_for_every_operation() {
+    let envelope =
+        |result: Value| json!({"success": true, "errors": [], "messages": [], "result": result});
+    let peer = json!({"id": EXAMPLE_PEER_ID, "name": "p"});
+    let tsig = json!({"id": sdk_tests::EXAMPLE_TSIG_ID, "name": "t.", "secret": "c2VjcmV0", "algo": "hmac-sha256."});
+    let server = MockServer::start().await;
+    for (verb, body) in [
+        ("GET", envelope(json!([peer]))),
+        ("POST", envelope(peer.clone())),
+        ("PUT", envelope(peer.clone())),
+        ("DELETE", envelope(json!({}))),
+    ] {
+        Mock::given(method(verb))
+            .and(wiremock::matchers::path_regex("/peers"))
+            .respond_with(json_response(200, body))
+            .mount(&server)
+            .await;
+    }
+    for (verb, body) in [
+        ("GET", envelope(json!([tsig]))),
+        ("POST", envelope(tsig.clone())),
+        ("PUT", envelope(tsig.clone())),
+        ("DELETE", envelope(json!({}))),
+    ] {
+        Mock::given(method(verb))
+            .and(wiremock::matchers::path_regex("/tsigs"))
+            .respond_with(json_response(200, body))
+            .mount(&server)
+            .await;
+    }
+    // Single-resource GETs answer one object, not a list.
+    for (path, body) in [
+        ("/peers/[0-9a-f]{32}$", &peer),
+        ("/tsigs/[0-9a-f]{32}$", &tsig),
+    ] {
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path_regex(path))
+            .respond_with(json_response(200, envelope(body.clone())))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    let client = Client::builder(Credentials::api_token("t0ken"))
+        .base_url(server.uri())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let (acc, peer_id, tsig_id) = (
+        sdk_tests::EXAMPLE_ACCOUNT_ID,
+        EXAMPLE_PEER_ID,
+        sdk_tests::EXAMPLE_TSIG_ID,
+    );
+    let tsig_body = || {
+        types::TsigInput::builder()
+            .name("t.")
+            .algo("hmac-sha256.")
+            .secret("c2VjcmV0")
+    };
+    let report = |err: ApiError| err.report().to_string();
+    let peers = client
+        .list_peers()
+        .account_id(acc)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    assert_eq!(peers.into_inner().result.unwrap()[0].name, "p");
+    let body = types::PeerCreate::builder().name("p");
+    client
+        .create_peer()
+        .account_id(acc)
+        .body(body)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    client
+        .get_peer()
+        .account_id(acc)
+        .peer_id(peer_id)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    let body = types::PeerUpdate::builder().name("p");
+    client
+        .update_peer()
+        .account_id(acc)
+        .peer_id(peer_id)
+        .body(body)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    let deleted = client
+        .delete_peer()
+        .account_id(acc)
+        .peer_id(peer_id)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    assert_eq!(deleted.into_inner().result.unwrap().id, None);
+    client
+        .list_tsigs()
+        .account_id(acc)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    client
+        .create_tsig()
+        .account_id(acc)
+        .body(tsig_body())
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    client
+        .get_tsig()
+        .account_id(acc)
+        .tsig_id(tsig_id)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    client
+        .update_tsig()
+        .account_id(acc)
+        .tsig_id(tsig_id)
+        .body(tsig_body())
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    let deleted = client
+        .delete_tsig()
+        .account_id(acc)
+        .tsig_id(tsig_id)
+        .send()
+        .await
+        .map_err(report)
+        .unwrap();
+    assert_eq!(deleted.into_inner().result.unwrap().id, None);
+}
