@@ -1,11 +1,14 @@
-//! A consumer's program keeps compiling when Cloudflare adds an optional
-//! field: the generated structs are `#[non_exhaustive]` and built through
+//! A consumer's program keeps compiling when Cloudflare adds optional
+//! fields: the generated structs are `#[non_exhaustive]` and built through
 //! builders, so a regeneration that grows `PeerUpdate` and `Peer` breaks
-//! nobody.
+//! nobody. The new fields (a boolean, a string enum, a nested object) also
+//! reach every crate of the workspace with no edit: the CLI (which needs
+//! `JsonSchema` on every type, the sdk's `schemars` feature) and the typed
+//! mocks compile from the same regeneration.
 //!
-//! This runs `cargo check` on a copy of the workspace (the sdk, regenerated
-//! from a spec with the added fields, and a consumer crate), so it takes a
-//! minute or two the first time. It is ignored by default; CI runs it:
+//! This runs `cargo check` on a copy of the workspace (the sdk, the CLI and
+//! the mocks, regenerated from a spec with the added fields, and a consumer
+//! crate), so it takes a few minutes the first time. It is ignored by default; CI runs it:
 //! `cargo test -p sdk-tests --test consumer_compiles -- --ignored`.
 
 use std::path::{Path, PathBuf};
@@ -69,13 +72,58 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A workspace of the sdk (with `generated` as its generated code), the
-/// stand-in its examples use, and the consumer.
-fn workspace(dir: &Path, generated: &str) {
+/// The three generated files, by workspace path.
+struct Generated {
+    files: Vec<(&'static str, String)>,
+}
+
+impl Generated {
+    fn committed() -> Self {
+        let files = [xtask::GENERATED_PATH, xtask::HTTPMOCK_PATH, xtask::CLI_PATH]
+            .map(|path| (path, std::fs::read_to_string(root().join(path)).unwrap()));
+        Self {
+            files: files.into(),
+        }
+    }
+
+    fn from_spec(spec: &str) -> Self {
+        let version = "0.0.0-test";
+        Self {
+            files: vec![
+                (
+                    xtask::GENERATED_PATH,
+                    xtask::generate_sdk(spec, version).unwrap(),
+                ),
+                (
+                    xtask::HTTPMOCK_PATH,
+                    xtask::generate_httpmock(spec, version).unwrap(),
+                ),
+                (xtask::CLI_PATH, xtask::generate_cli(spec, version).unwrap()),
+            ],
+        }
+    }
+
+    fn sdk(&self) -> &str {
+        &self.files[0].1
+    }
+}
+
+/// A workspace of the sdk, the mocks and the CLI (with `generated` as their
+/// generated code), the stand-in the examples use, and the consumer.
+fn workspace(dir: &Path, generated: &Generated) {
     let _ = std::fs::remove_dir_all(dir);
-    copy_dir(&root().join("sdk/src"), &dir.join("sdk/src"));
-    std::fs::write(dir.join("sdk/src/generated.rs"), generated).unwrap();
-    std::fs::copy(root().join("sdk/Cargo.toml"), dir.join("sdk/Cargo.toml")).unwrap();
+    for crate_dir in ["sdk", "sdk-httpmock", "cli"] {
+        copy_dir(
+            &root().join(crate_dir).join("src"),
+            &dir.join(crate_dir).join("src"),
+        );
+        let manifest = format!("{crate_dir}/Cargo.toml");
+        std::fs::copy(root().join(&manifest), dir.join(&manifest)).unwrap();
+    }
+    // The CLI's dev-dependencies are read (not built) to resolve the workspace.
+    for (path, code) in &generated.files {
+        std::fs::write(dir.join(path), code).unwrap();
+    }
     // The crate's README is the workspace's (a symlink in the repo).
     std::fs::copy(root().join("README.md"), dir.join("sdk/README.md")).unwrap();
     std::fs::copy(root().join("README.md"), dir.join("README.md")).unwrap();
@@ -87,7 +135,10 @@ fn workspace(dir: &Path, generated: &str) {
         .lines()
         .find(|l| l.starts_with("members = "))
         .expect("the workspace lists its members");
-    let manifest = manifest.replace(members, r#"members = ["sdk", "stand-in", "consumer"]"#);
+    let manifest = manifest.replace(
+        members,
+        r#"members = ["sdk", "sdk-httpmock", "cli", "stand-in", "consumer"]"#,
+    );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::create_dir_all(dir.join("consumer/src")).unwrap();
     std::fs::write(
@@ -102,6 +153,12 @@ fn workspace(dir: &Path, generated: &str) {
 fn check(dir: &Path) -> Result<(), String> {
     let output = Command::new(env!("CARGO"))
         .args(["check", "--offline", "--quiet", "-p", "consumer"])
+        .args([
+            "-p",
+            "cf-secondary-dns",
+            "-p",
+            "cloudflare-secondary-dns-httpmock",
+        ])
         .current_dir(dir)
         // Its own target dir: the outer `cargo test` holds the workspace's.
         .env("CARGO_TARGET_DIR", root().join("target/consumer-check"))
@@ -114,13 +171,20 @@ fn check(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// The spec the pipeline makes when Cloudflare adds an optional boolean
-/// `enabled` to its peer schema, as an additive upstream change would.
-fn spec_with_a_new_optional_field() -> String {
+/// The spec the pipeline makes when Cloudflare adds optional fields to its
+/// peer schema, as an additive upstream change would: a boolean `enabled`,
+/// a string enum `mode` and a nested object `limits`.
+fn spec_with_new_optional_fields() -> String {
     let subset = std::fs::read_to_string(root().join(xtask::upstream::SUBSET_PATH)).unwrap();
     let mut upstream: serde_json::Value = serde_json::from_str(&subset).unwrap();
-    upstream["components"]["schemas"]["secondary-dns_peer"]["properties"]["enabled"] =
+    let properties = &mut upstream["components"]["schemas"]["secondary-dns_peer"]["properties"];
+    properties["enabled"] =
         serde_json::json!({"type": "boolean", "description": "Whether transfers use this peer."});
+    properties["mode"] = serde_json::json!({"type": "string", "enum": ["axfr", "ixfr"]});
+    properties["limits"] = serde_json::json!({
+        "type": "object",
+        "properties": {"max_per_hour": {"type": "integer"}}
+    });
     let overlay = std::fs::read_to_string(root().join(xtask::fragment::OVERLAY_PATH)).unwrap();
     xtask::fragment::build(&upstream.to_string(), &overlay)
         .unwrap()
@@ -131,14 +195,19 @@ fn spec_with_a_new_optional_field() -> String {
 #[ignore = "compiles a copy of the workspace (a minute or two); CI runs it with --ignored"]
 fn a_consumer_keeps_compiling_when_an_optional_field_is_added() {
     let dir = root().join("target/consumer-workspace");
-    let today = std::fs::read_to_string(root().join(xtask::GENERATED_PATH)).unwrap();
-    workspace(&dir, &today);
-    check(&dir).unwrap_or_else(|e| panic!("the consumer does not compile today:\n{e}"));
+    workspace(&dir, &Generated::committed());
+    check(&dir).unwrap_or_else(|e| panic!("the workspace does not compile today:\n{e}"));
 
-    let grown = xtask::generate_sdk(&spec_with_a_new_optional_field(), "0.0.0-test").unwrap();
-    assert!(grown.contains("pub enabled: ::std::option::Option<bool>"));
+    let grown = Generated::from_spec(&spec_with_new_optional_fields());
+    for field in [
+        "pub enabled: ::std::option::Option<bool>",
+        "pub mode: ::std::option::Option<PeerMode>",
+        "pub limits: ::std::option::Option<PeerLimits>",
+    ] {
+        assert!(grown.sdk().contains(field), "{field}");
+    }
     workspace(&dir, &grown);
-    check(&dir).unwrap_or_else(|e| panic!("a new optional field broke the consumer:\n{e}"));
+    check(&dir).unwrap_or_else(|e| panic!("new optional fields broke a crate:\n{e}"));
 
     // Not vacuous: the same consumer with a struct literal breaks on that change.
     let literal = CONSUMER.replace(

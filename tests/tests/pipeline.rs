@@ -187,7 +187,36 @@ fn upstream_with_new_fields() -> Value {
         json!({"$ref": "#/components/schemas/secondary-dns_transfer_limits"});
     schemas["secondary-dns_tsig"]["properties"]["comment"] =
         json!({"description": "A note about the key.", "type": "string"});
+    // A string enum, named as Cloudflare names its field schemas, and an
+    // inline nested object.
+    schemas["secondary-dns_transfer_mode"] = json!({
+        "description": "How the peer transfers the zone.",
+        "type": "string",
+        "enum": ["axfr", "ixfr"]
+    });
+    schemas["secondary-dns_peer"]["properties"]["mode"] =
+        json!({"$ref": "#/components/schemas/secondary-dns_transfer_mode"});
+    schemas["secondary-dns_tsig"]["properties"]["rotation"] = json!({
+        "type": "object",
+        "properties": {"every_days": {"type": "integer", "example": 90}}
+    });
     grown
+}
+
+/// The attribute lines right above the declaration `pub {item} {name}`
+/// (back to the end of the item before it).
+fn attributes_of<'a>(code: &'a str, item: &str, name: &str) -> Vec<&'a str> {
+    let declaration = format!("pub {item} {name} ");
+    let at = code
+        .find(&declaration)
+        .unwrap_or_else(|| panic!("no {item} {name}"));
+    code[..at]
+        .lines()
+        .rev()
+        .take_while(|l| l.trim() != "}")
+        .map(str::trim)
+        .filter(|l| l.starts_with('#'))
+        .collect()
 }
 
 /// The struct `name` in generated code, from its declaration to its end.
@@ -242,6 +271,50 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
         );
     }
     assert!(code.contains("pub struct SecondaryDnsTransferLimits {"));
+    // Every new type, struct or enum, is growable and derives JsonSchema for
+    // the CLI: none needs an edit of the generator settings.
+    let spec = serde_yaml_ng::from_str(
+        &outputs
+            .files
+            .iter()
+            .find(|(path, _)| *path == xtask::SPEC_PATH)
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let types = xtask::generated_types(&spec).unwrap();
+    let mut new_types = Vec::new();
+    for (name, kind) in &types {
+        let item = match kind {
+            xtask::TypeKind::Struct => "struct",
+            xtask::TypeKind::Enum => "enum",
+            xtask::TypeKind::Newtype => continue,
+        };
+        let attributes = attributes_of(code, item, name);
+        assert!(
+            attributes.contains(&"#[non_exhaustive]"),
+            "{name}: {attributes:?}"
+        );
+        assert!(
+            attributes
+                .contains(&r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#),
+            "{name}: {attributes:?}"
+        );
+        if !read(&root().join(xtask::GENERATED_PATH)).contains(&format!("pub {item} {name} ")) {
+            new_types.push(format!("{item} {name}"));
+        }
+    }
+    assert_eq!(
+        new_types,
+        [
+            "enum PeerMode",
+            "enum PeerUpdateMode",
+            "struct SecondaryDnsTransferLimits",
+            "struct TsigInputRotation",
+            "struct TsigRotation"
+        ],
+        "{types:?}"
+    );
     // The README's table did not change: no overlay edit was needed.
     assert_eq!(
         outputs
@@ -252,4 +325,90 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
             .1,
         read(&root().join(fragment::README_PATH))
     );
+}
+
+/// When Cloudflare changes what an overlay action overrides, generation
+/// fails naming the action and showing upstream's new value: a new required
+/// request field, `port` retyped to a string, a bound added upstream, a
+/// Delete that gains a body. Nothing is masked silently.
+#[test]
+fn upstream_changes_to_what_the_overlay_overrides_fail_naming_the_action() {
+    let peer = "/components/schemas/secondary-dns_peer";
+    // What changed, the change, and the description of the action that must fail.
+    type Case = (&'static str, fn(&mut Value), &'static str);
+    let cases: [Case; 5] = [
+        (
+            "a new required field",
+            |spec| {
+                let peer = spec
+                    .pointer_mut("/components/schemas/secondary-dns_peer")
+                    .unwrap();
+                peer["required"] = json!(["id", "name", "enabled"]);
+            },
+            "Upstream's required list for a peer",
+        ),
+        (
+            "a TSIG key's new required field",
+            |spec| {
+                let tsig = spec
+                    .pointer_mut("/components/schemas/secondary-dns_tsig")
+                    .unwrap();
+                tsig["required"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("comment"));
+            },
+            "Upstream's required list for a TSIG key",
+        ),
+        (
+            "port retyped",
+            |spec| {
+                let port = spec
+                    .pointer_mut("/components/schemas/secondary-dns_port")
+                    .unwrap();
+                port["type"] = json!("string");
+            },
+            "Ports are integers",
+        ),
+        (
+            "a bound on port",
+            |spec| {
+                let port = spec
+                    .pointer_mut("/components/schemas/secondary-dns_port")
+                    .unwrap();
+                port["minimum"] = json!(1);
+            },
+            "Ports are integers",
+        ),
+        (
+            "a Delete body",
+            |spec| {
+                let delete = spec
+                    .pointer_mut("/paths/~1accounts~1{account_id}~1secondary_dns~1peers~1{peer_id}/delete/requestBody/content/application~1json")
+                    .unwrap();
+                delete["schema"] =
+                    json!({"type": "object", "properties": {"force": {"type": "boolean"}}});
+            },
+            "DELETE sends no body",
+        ),
+    ];
+    assert!(vendored().pointer(peer).is_some());
+    fragment::build(&vendored().to_string(), &overlay_text()).expect("today's upstream holds");
+    for (what, change, action) in cases {
+        let mut changed = vendored();
+        change(&mut changed);
+        let err = fragment::build(&changed.to_string(), &overlay_text())
+            .expect_err(what)
+            .to_string();
+        assert!(
+            err.starts_with("openapi/overlay.yaml: overlay action"),
+            "{what}: {err}"
+        );
+        assert!(err.contains(action), "{what}: {err}");
+        assert!(
+            err.contains("was written against upstream's"),
+            "{what}: {err}"
+        );
+        assert!(err.contains("x-upstream-was"), "{what}: {err}");
+    }
 }

@@ -127,7 +127,9 @@ pub fn inline_scalar_properties(document: &mut Value) {
 
 /// The Markdown table of the overlay's actions: one row per difference.
 pub fn differences_table(overlay: &roas_overlay::v1_1::Overlay) -> String {
-    let mut table = String::from("| # | Action | Target | Why |\n|---|---|---|---|\n");
+    let mut table = String::from(
+        "| # | Action | Target | Why | Upstream was (checked) |\n|---|---|---|---|---|\n",
+    );
     for (index, action) in overlay.actions.iter().enumerate() {
         let kind = if action.remove == Some(true) {
             "remove".to_owned()
@@ -145,7 +147,18 @@ pub fn differences_table(overlay: &roas_overlay::v1_1::Overlay) -> String {
             .join(" ")
             .replace('|', "\\|");
         let target = action.target.replace('|', "\\|");
-        let _ = writeln!(table, "| {} | {kind} | `{target}` | {why} |", index + 1);
+        let expected = action
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get(overlay::EXPECTS))
+            .map_or(String::new(), |v| {
+                format!("`{}`", v.to_string().replace('|', "\\|"))
+            });
+        let _ = writeln!(
+            table,
+            "| {} | {kind} | `{target}` | {why} | {expected} |",
+            index + 1
+        );
     }
     table
 }
@@ -207,13 +220,13 @@ mod tests {
     fn the_table_has_one_row_per_action_and_escapes_pipes() {
         let overlay = "overlay: 1.1.0\ninfo: {title: t, version: '1'}\nactions:\n\
                        - target: $.paths\n  description: \"a | b\\n  c\"\n  remove: true\n\
-                       - target: $.info\n  description: why\n  copy: $.x\n";
+                       - target: $.info\n  description: why\n  copy: $.x\n  x-upstream-was: {type: number}\n";
         let table = differences_table(&overlay::parse(overlay).unwrap());
         assert_eq!(
             table,
-            "| # | Action | Target | Why |\n|---|---|---|---|\n\
-             | 1 | remove | `$.paths` | a \\| b c |\n\
-             | 2 | copy from `$.x` | `$.info` | why |\n"
+            "| # | Action | Target | Why | Upstream was (checked) |\n|---|---|---|---|---|\n\
+             | 1 | remove | `$.paths` | a \\| b c |  |\n\
+             | 2 | copy from `$.x` | `$.info` | why | `{\"type\":\"number\"}` |\n"
         );
         let readme = format!("intro\n{TABLE_START}\nold\n{TABLE_END}\noutro\n");
         assert_eq!(

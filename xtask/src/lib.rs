@@ -54,28 +54,76 @@ pub fn locked_progenitor_version(cargo_lock: &str) -> Result<String> {
     Err("Cargo.lock has no `progenitor` package".into())
 }
 
-/// The object schemas of the spec, generated as structs that may gain fields.
-pub const GROWABLE_STRUCTS: &[&str] = &[
-    "ApiResponseCommonFailure",
-    "IdResponse",
-    "IdResult",
-    "Peer",
-    "PeerCollectionResponse",
-    "PeerCreate",
-    "PeerUpdate",
-    "ResponseInfo",
-    "ResponseInfoSource",
-    "ResultInfo",
-    "SinglePeerResponse",
-    "SingleTsigResponse",
-    "Tsig",
-    "TsigCollectionResponse",
-    "TsigInput",
-];
+/// The generator settings for `spec`: the one place where the shape of the
+/// sdk's generated surface is decided.
+fn settings(spec: &openapiv3::OpenAPI) -> Result<GenerationSettings> {
+    let mut settings = base_settings();
+    // Every generated type can grow when Cloudflare adds a field or a value:
+    // structs and enums are `#[non_exhaustive]`, so consumers build structs
+    // through their builders (`types::PeerUpdate::builder().name(..)`), never
+    // by literal, match enums with a wildcard arm, and an additive
+    // regeneration breaks nobody (as in the AWS SDK for Rust).
+    //
+    // The generated CLI prints responses through bounds that include
+    // `schemars::JsonSchema`; the sdk derives it only with its `schemars`
+    // feature, so that other consumers do not compile schemars.
+    //
+    // The types are the ones progenitor makes of this spec (a first pass),
+    // not a list kept by hand: a schema Cloudflare adds, named or inline, an
+    // object or an enum, gets both with no edit here.
+    let mut growable = progenitor::TypePatch::default();
+    growable
+        .with_attr("#[non_exhaustive]")
+        .with_attr(SCHEMARS_DERIVE);
+    let mut newtype = progenitor::TypePatch::default();
+    newtype.with_attr(SCHEMARS_DERIVE);
+    for (name, kind) in generated_types(spec)? {
+        match kind {
+            TypeKind::Struct | TypeKind::Enum => settings.with_patch(name, &growable),
+            TypeKind::Newtype => settings.with_patch(name, &newtype),
+        };
+    }
+    Ok(settings)
+}
 
-/// The generator settings: the one place where the shape of the sdk's
-/// generated surface is decided.
-fn settings() -> GenerationSettings {
+const SCHEMARS_DERIVE: &str =
+    r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#;
+
+/// What kind of Rust type progenitor made of a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TypeKind {
+    Struct,
+    Enum,
+    Newtype,
+}
+
+/// The types progenitor generates for `spec` (structs, enums, newtypes),
+/// by name, sorted.
+pub fn generated_types(spec: &openapiv3::OpenAPI) -> Result<Vec<(String, TypeKind)>> {
+    let mut generator = Generator::new(&base_settings());
+    generator
+        .generate_tokens(spec)
+        .map_err(|e| format!("progenitor could not generate the types of {SPEC_PATH}: {e}"))?;
+    let mut types: Vec<(String, TypeKind)> = generator
+        .get_type_space()
+        .iter_types()
+        .filter_map(|ty| {
+            let kind = match ty.details() {
+                typify::TypeDetails::Struct(_) => TypeKind::Struct,
+                typify::TypeDetails::Enum(_) => TypeKind::Enum,
+                typify::TypeDetails::Newtype(_) => TypeKind::Newtype,
+                _ => return None,
+            };
+            Some((ty.name(), kind))
+        })
+        .collect();
+    types.sort();
+    types.dedup();
+    Ok(types)
+}
+
+/// The settings that do not depend on the spec's types.
+fn base_settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         // `client.update_peer().account_id(..).peer_id(..).body(..).send()`
@@ -117,21 +165,6 @@ fn settings() -> GenerationSettings {
             "crate::secret::TsigSecret",
             std::iter::empty(),
         );
-    // Every generated struct can grow when Cloudflare adds a field: it is
-    // `#[non_exhaustive]`, so consumers build it through its builder
-    // (`types::PeerUpdate::builder().name(..)`) and never by struct literal,
-    // and an additive regeneration breaks nobody (as in the AWS SDK for Rust).
-    //
-    // The generated CLI prints responses through bounds that include
-    // `schemars::JsonSchema`; the sdk derives it only with its `schemars`
-    // feature, so that other consumers do not compile schemars.
-    let mut patch = progenitor::TypePatch::default();
-    patch
-        .with_attr("#[non_exhaustive]")
-        .with_attr(r#"#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]"#);
-    for name in GROWABLE_STRUCTS {
-        settings.with_patch(name, &patch);
-    }
     // Path identifiers: the rule of the spec's pattern, checked with a byte
     // test instead of typify's regex, with an error that says why.
     for kind in ["Account", "Peer", "Tsig"] {
@@ -193,7 +226,7 @@ fn generate(
     ) -> std::result::Result<proc_macro2::TokenStream, progenitor::Error>,
 ) -> Result<String> {
     let spec = parse_spec(spec_yaml)?;
-    let tokens = make(&mut Generator::new(&settings()), &spec)
+    let tokens = make(&mut Generator::new(&settings(&spec)?), &spec)
         .map_err(|e| format!("progenitor could not generate {what} from {SPEC_PATH}: {e}"))?;
     with_header(tokens, spec_yaml, progenitor_version)
 }

@@ -11,6 +11,7 @@
 
 use enumset::EnumSet;
 use roas_overlay::apply::{Apply, ApplyOptions};
+use roas_overlay::common::apply::{compile_path, locate};
 use roas_overlay::validation::{Validate, ValidationOptions};
 use serde_json::Value;
 
@@ -57,34 +58,100 @@ pub fn parse(text: &str) -> Result<roas_overlay::v1_1::Overlay> {
     Ok(overlay)
 }
 
-/// Applies `overlay` to `document` in place. Fails, naming the action by
-/// its description, when a target matches nothing or cannot be applied.
+/// The extension by which an action that overrides upstream says what it
+/// was written against: the value (or, for an object, the members) every
+/// node it targets holds just before it applies. A member written as `null`
+/// must be absent. When upstream changes what an action overrides (retypes
+/// `port`, adds a required field), `generate` fails naming the action,
+/// instead of masking the change; the maintainer decides, then updates it.
+pub const EXPECTS: &str = "x-upstream-was";
+
+/// Applies `overlay` to `document` in place, one action after another.
+/// Fails, naming the action by its description, when a target matches
+/// nothing, cannot be applied, or no longer holds what the action's
+/// [`EXPECTS`] says; the document is then left as it was.
 pub fn apply(overlay: &roas_overlay::v1_1::Overlay, document: &mut Value) -> Result<Vec<Applied>> {
+    let original = document.clone();
+    let outcome = apply_each(overlay, document);
+    if outcome.is_err() {
+        *document = original;
+    }
+    outcome
+}
+
+fn apply_each(overlay: &roas_overlay::v1_1::Overlay, document: &mut Value) -> Result<Vec<Applied>> {
     let options = ApplyOptions::ErrorOnZeroMatch | ApplyOptions::ErrorOnMixedKindMatch;
-    let report = overlay.apply(document, options).map_err(|e| {
-        let description = overlay
+    let mut applied = Vec::with_capacity(overlay.actions.len());
+    for (index, action) in overlay.actions.iter().enumerate() {
+        let description = action.description.clone().unwrap_or_default();
+        let failed =
+            |problem: String| format!("overlay action {index} ({description:?}) {problem}");
+        if let Some(expected) = action.extensions.as_ref().and_then(|e| e.get(EXPECTS)) {
+            check_expectation(&action.target, expected, document).map_err(failed)?;
+        }
+        let single = roas_overlay::v1_1::Overlay {
+            actions: vec![action.clone()],
+            ..overlay.clone()
+        };
+        let report = single.apply(document, options).map_err(|e| {
+            failed(format!(
+                "failed: {}; if Cloudflare renamed or moved what it targets, update the action",
+                e.kind
+            ))
+        })?;
+        let outcome = report
             .actions
-            .get(e.action_index)
-            .and_then(|a| a.description.clone())
-            .unwrap_or_default();
-        format!(
-            "overlay action {} ({description:?}) failed: {}; if Cloudflare renamed or moved \
-             what it targets, update the action",
-            e.action_index, e.kind
-        )
-    })?;
-    Ok(report
-        .actions
-        .into_iter()
-        .map(|outcome| Applied {
-            description: overlay.actions[outcome.index]
-                .description
-                .clone()
-                .unwrap_or_default(),
+            .into_iter()
+            .next()
+            .expect("one action applied");
+        applied.push(Applied {
+            description,
             target: outcome.target,
             matched: outcome.matched,
-        })
-        .collect())
+        });
+    }
+    Ok(applied)
+}
+
+/// Every node `target` matches holds `expected` (see [`EXPECTS`]).
+fn check_expectation(
+    target: &str,
+    expected: &Value,
+    document: &Value,
+) -> std::result::Result<(), String> {
+    let path = compile_path(target).map_err(|e| format!("has an invalid target: {e}"))?;
+    for pointer in locate(document, &path) {
+        let found = document.pointer(&pointer).unwrap_or(&Value::Null);
+        if !holds(found, expected) {
+            return Err(format!(
+                "was written against upstream's {expected} at {pointer}, but upstream now has \
+                 {found}: decide what the sdk should do with Cloudflare's change, then update \
+                 the action and its {EXPECTS}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `found` holds `expected`: objects member by member (`null`
+/// meaning absent; other members of `found` do not matter), arrays as the
+/// same items in any order, anything else equal.
+fn holds(found: &Value, expected: &Value) -> bool {
+    match (found, expected) {
+        (Value::Object(found), Value::Object(expected)) => {
+            expected
+                .iter()
+                .all(|(key, want)| match (found.get(key), want) {
+                    (None, Value::Null) => true,
+                    (None, _) => false,
+                    (Some(have), want) => holds(have, want),
+                })
+        }
+        (Value::Array(found), Value::Array(expected)) => {
+            found.len() == expected.len() && expected.iter().all(|want| found.contains(want))
+        }
+        (found, expected) => found == expected,
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +240,49 @@ actions:
             "{err}"
         );
         assert_eq!(doc, before, "nothing is applied when an action fails");
+    }
+
+    #[test]
+    fn an_action_fails_when_upstream_no_longer_holds_what_it_overrides() {
+        let expecting = OVERLAY.replace(
+            "    update: {type: integer, minimum: 0, maximum: 65535}",
+            "    update: {type: integer, minimum: 0, maximum: 65535}\n    x-upstream-was: {type: number, format: null}",
+        );
+        let overlay = parse(&expecting).unwrap();
+        apply(&overlay, &mut document()).expect("upstream still has a number");
+        for changed in [
+            json!({"type": "string"}),
+            json!({"type": "number", "format": "int32"}),
+        ] {
+            let mut doc = document();
+            doc["components"]["schemas"]["secondary-dns_peer"]["properties"]["port"] =
+                changed.clone();
+            let before = doc.clone();
+            let err = apply(&overlay, &mut doc).unwrap_err().to_string();
+            assert!(
+                err.starts_with(
+                    "overlay action 3 (\"Ports are integers.\") was written against upstream's"
+                ),
+                "{err}"
+            );
+            assert!(err.contains(&changed.to_string()), "{err}");
+            assert_eq!(doc, before, "nothing is applied when an action fails");
+        }
+    }
+
+    #[test]
+    fn expectations_match_members_absence_and_lists_in_any_order() {
+        let found = json!({"type": "number", "description": "d", "required": ["id", "name"]});
+        assert!(holds(&found, &json!({"type": "number"})));
+        assert!(holds(&found, &json!({"format": null})));
+        assert!(holds(&found, &json!({"required": ["name", "id"]})));
+        assert!(!holds(&found, &json!({"required": ["id"]})));
+        assert!(!holds(
+            &found,
+            &json!({"required": ["id", "name", "enabled"]})
+        ));
+        assert!(!holds(&found, &json!({"type": null})));
+        assert!(!holds(&found, &json!({"minimum": 0})));
     }
 
     #[test]
