@@ -168,12 +168,7 @@ async fn start_h2_server(on_post: OnPost) -> (String, String, Arc<[AtomicUsize; 
                 };
                 while let Some(Ok((request, mut respond))) = connection.accept().await {
                     if request.method() != http::Method::POST {
-                        let head = http::Response::builder()
-                            .header("content-type", "application/json")
-                            .body(())
-                            .unwrap();
-                        let mut send = respond.send_response(head, false).unwrap();
-                        let _ = send.send_data(body.clone(), true);
+                        answer(&mut respond, &body);
                         continue;
                     }
                     if let OnPost::RefuseFirst = on_post
@@ -202,20 +197,23 @@ async fn start_h2_server(on_post: OnPost) -> (String, String, Arc<[AtomicUsize; 
                             drop(respond);
                             return;
                         }
-                        OnPost::RefuseFirst => {
-                            let head = http::Response::builder()
-                                .header("content-type", "application/json")
-                                .body(())
-                                .unwrap();
-                            let mut send = respond.send_response(head, false).unwrap();
-                            let _ = send.send_data(body.clone(), true);
-                        }
+                        OnPost::RefuseFirst => answer(&mut respond, &body),
                     }
                 }
             });
         }
     });
     (url, certificate_pem, counts)
+}
+
+/// Answers an h2 request with `body` as JSON.
+fn answer(respond: &mut h2::server::SendResponse<Bytes>, body: &Bytes) {
+    let head = http::Response::builder()
+        .header("content-type", "application/json")
+        .body(())
+        .unwrap();
+    let mut send = respond.send_response(head, false).unwrap();
+    let _ = send.send_data(body.clone(), true);
 }
 
 fn h2_client(url: &str, certificate_pem: &str) -> Client {

@@ -506,29 +506,19 @@ async fn the_least_upstream_allows_reads_as_success_for_every_operation() {
     let peer = json!({"id": EXAMPLE_PEER_ID, "name": "p"});
     let tsig = json!({"id": sdk_tests::EXAMPLE_TSIG_ID, "name": "t.", "secret": "c2VjcmV0", "algo": "hmac-sha256."});
     let server = MockServer::start().await;
-    for (verb, body) in [
-        ("GET", envelope(json!([peer]))),
-        ("POST", envelope(peer.clone())),
-        ("PUT", envelope(peer.clone())),
-        ("DELETE", envelope(json!({}))),
-    ] {
-        Mock::given(method(verb))
-            .and(wiremock::matchers::path_regex("/peers"))
-            .respond_with(json_response(200, body))
-            .mount(&server)
-            .await;
-    }
-    for (verb, body) in [
-        ("GET", envelope(json!([tsig]))),
-        ("POST", envelope(tsig.clone())),
-        ("PUT", envelope(tsig.clone())),
-        ("DELETE", envelope(json!({}))),
-    ] {
-        Mock::given(method(verb))
-            .and(wiremock::matchers::path_regex("/tsigs"))
-            .respond_with(json_response(200, body))
-            .mount(&server)
-            .await;
+    for (resource, item) in [("/peers", &peer), ("/tsigs", &tsig)] {
+        for (verb, body) in [
+            ("GET", envelope(json!([item]))),
+            ("POST", envelope(item.clone())),
+            ("PUT", envelope(item.clone())),
+            ("DELETE", envelope(json!({}))),
+        ] {
+            Mock::given(method(verb))
+                .and(wiremock::matchers::path_regex(resource))
+                .respond_with(json_response(200, body))
+                .mount(&server)
+                .await;
+        }
     }
     // Single-resource GETs answer one object, not a list.
     for (path, body) in [
