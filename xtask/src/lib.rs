@@ -185,50 +185,66 @@ fn boolean_constant(value: bool) -> schemars::schema::SchemaObject {
     }
 }
 
+/// What progenitor makes: the client, the typed mocks, or the CLI.
+#[derive(Clone, Copy, Debug)]
+enum Output {
+    Client,
+    Mocks,
+    Cli,
+}
+
 /// Generates the sdk's `generated.rs` from the spec text.
 pub fn generate_sdk(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
-    generate(
-        spec_yaml,
-        progenitor_version,
-        "a client",
-        |generator, spec| generator.generate_tokens(spec),
-    )
+    Prepared::new(spec_yaml)?.generate(Output::Client, progenitor_version)
 }
 
 /// Generates the typed httpmock extension (`sdk-httpmock`) from the spec
 /// text, with the same settings as the sdk so that its types are the sdk's.
 pub fn generate_httpmock(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
-    generate(spec_yaml, progenitor_version, "mocks", |generator, spec| {
-        generator.httpmock(spec, SDK_CRATE)
-    })
+    Prepared::new(spec_yaml)?.generate(Output::Mocks, progenitor_version)
 }
 
 /// Generates the command-line tool's subcommands (clap definitions and the
 /// calls they make) from the spec text, with the same settings as the sdk.
 pub fn generate_cli(spec_yaml: &str, progenitor_version: &str) -> Result<String> {
-    generate(
-        spec_yaml,
-        progenitor_version,
-        "the CLI",
-        |generator, spec| generator.cli(spec, SDK_CRATE),
-    )
+    Prepared::new(spec_yaml)?.generate(Output::Cli, progenitor_version)
 }
 
-/// One of progenitor's outputs (`make`), from the spec text and the sdk's
-/// settings, formatted and headed.
-fn generate(
-    spec_yaml: &str,
-    progenitor_version: &str,
-    what: &str,
-    make: impl FnOnce(
-        &mut Generator,
-        &openapiv3::OpenAPI,
-    ) -> std::result::Result<proc_macro2::TokenStream, progenitor::Error>,
-) -> Result<String> {
-    let spec = parse_spec(spec_yaml)?;
-    let tokens = make(&mut Generator::new(&settings(&spec)?), &spec)
-        .map_err(|e| format!("progenitor could not generate {what} from {SPEC_PATH}: {e}"))?;
-    with_header(tokens, spec_yaml, progenitor_version)
+/// A parsed spec and the settings made for it, shared by the three outputs.
+struct Prepared<'a> {
+    yaml: &'a str,
+    spec: openapiv3::OpenAPI,
+    settings: GenerationSettings,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(yaml: &'a str) -> Result<Self> {
+        let spec = parse_spec(yaml)?;
+        let settings = settings(&spec)?;
+        Ok(Self {
+            yaml,
+            spec,
+            settings,
+        })
+    }
+
+    /// One of progenitor's outputs, formatted and headed.
+    fn generate(&self, output: Output, progenitor_version: &str) -> Result<String> {
+        let mut generator = Generator::new(&self.settings);
+        let tokens = match output {
+            Output::Client => generator.generate_tokens(&self.spec),
+            Output::Mocks => generator.httpmock(&self.spec, SDK_CRATE),
+            Output::Cli => generator.cli(&self.spec, SDK_CRATE),
+        };
+        let what = match output {
+            Output::Client => "a client",
+            Output::Mocks => "mocks",
+            Output::Cli => "the CLI",
+        };
+        let tokens = tokens
+            .map_err(|e| format!("progenitor could not generate {what} from {SPEC_PATH}: {e}"))?;
+        with_header(tokens, self.yaml, progenitor_version)
+    }
 }
 
 fn parse_spec(spec_yaml: &str) -> Result<openapiv3::OpenAPI> {
@@ -272,9 +288,10 @@ pub fn generate_workspace(root: &Path) -> Result<Outputs> {
     )?;
     let lock = read(&root.join("Cargo.lock"))?;
     let progenitor_version = locked_progenitor_version(&lock)?;
-    let code = generate_sdk(&spec, &progenitor_version)?;
-    let mocks = generate_httpmock(&spec, &progenitor_version)?;
-    let cli = generate_cli(&spec, &progenitor_version)?;
+    let prepared = Prepared::new(&spec)?;
+    let code = prepared.generate(Output::Client, &progenitor_version)?;
+    let mocks = prepared.generate(Output::Mocks, &progenitor_version)?;
+    let cli = prepared.generate(Output::Cli, &progenitor_version)?;
     Ok(Outputs {
         files: vec![
             (SPEC_PATH, spec),
