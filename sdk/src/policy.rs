@@ -20,7 +20,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// response size limit and the secrets kept out of errors. Made by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build); `Default` is for
 /// [`Client::new_with_client`](crate::Client::new_with_client) with a
-/// `reqwest::Client` of your own (it knows no secrets then).
+/// `reqwest::Client` of your own (it knows no secrets then, and has no
+/// unpooled twin: creates go on your client's pool, and are still never
+/// replayed outside the retry budget).
 #[derive(Clone, Debug)]
 pub struct ClientPolicy {
     pub(crate) retry: RetryPolicy,
