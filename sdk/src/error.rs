@@ -253,7 +253,8 @@ impl ErrorExt for ApiError {
 pub struct ErrorReport<'a>(&'a ApiError);
 
 impl fmt::Display for ErrorReport<'_> {
-    /// One line whatever the server sent: see [`OneLine`].
+    /// One line whatever the server sent (line breaks, control characters
+    /// and bidi controls written as escapes).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_to(&mut OneLine(f))
     }
