@@ -170,3 +170,37 @@ async fn a_server_that_resets_every_request_fails_after_one_replay() {
         failures[0]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_and_deletes_are_replayed_like_reads() {
+    let (url, answered) = closing_server().await;
+    let client = Client::builder(Credentials::api_token("t0ken"))
+        .base_url(&url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let mut failures = Vec::new();
+    for _ in 0..30 {
+        let update = client
+            .update_peer()
+            .account_id(EXAMPLE_ACCOUNT_ID)
+            .peer_id(EXAMPLE_PEER_ID)
+            .body(types::PeerUpdate::builder().name("my-peer-1"))
+            .send()
+            .await;
+        let delete = client
+            .delete_peer()
+            .account_id(EXAMPLE_ACCOUNT_ID)
+            .peer_id(EXAMPLE_PEER_ID)
+            .send()
+            .await;
+        failures.extend(update.err().map(|e| e.report().to_string()));
+        failures.extend(delete.err().map(|e| e.report().to_string()));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 60 failed: {failures:?}",
+        failures.len()
+    );
+    assert_eq!(answered.load(Ordering::SeqCst), 60);
+}
