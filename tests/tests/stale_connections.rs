@@ -51,6 +51,14 @@ async fn closing_server() -> (String, Arc<AtomicUsize>) {
     (url, answered)
 }
 
+fn client_without_retries(url: &str) -> Client {
+    Client::builder(Credentials::api_token("t0ken"))
+        .base_url(url)
+        .max_retries(0)
+        .build()
+        .unwrap()
+}
+
 async fn back_to_back(client: &Client, calls: usize) -> Vec<String> {
     let mut failures = Vec::new();
     for _ in 0..calls {
@@ -87,11 +95,7 @@ async fn creates_back_to_back(client: &Client, calls: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creates_stay_reliable_on_closing_keep_alive_connections_without_a_replay() {
     let (url, answered) = closing_server().await;
-    let client = Client::builder(Credentials::api_token("t0ken"))
-        .base_url(&url)
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = client_without_retries(&url);
     // Reads and creates interleaved: every create follows a read whose
     // connection the server is closing.
     for _ in 0..30 {
@@ -104,11 +108,7 @@ async fn creates_stay_reliable_on_closing_keep_alive_connections_without_a_repla
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_keep_alive_connections_are_replayed_even_with_retries_off() {
     let (url, answered) = closing_server().await;
-    let client = Client::builder(Credentials::api_token("t0ken"))
-        .base_url(&url)
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = client_without_retries(&url);
     let failures = back_to_back(&client, 30).await;
     assert!(
         failures.is_empty(),
@@ -154,11 +154,7 @@ async fn a_server_that_resets_every_request_fails_after_one_replay() {
             let _ = stream.set_zero_linger();
         }
     });
-    let client = Client::builder(Credentials::api_token("t0ken"))
-        .base_url(&url)
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = client_without_retries(&url);
     let failures = back_to_back(&client, 1).await;
     assert_eq!(failures.len(), 1);
     // The first connection and one fresh one: a replay, never a loop; it
@@ -174,11 +170,7 @@ async fn a_server_that_resets_every_request_fails_after_one_replay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_and_deletes_are_replayed_like_reads() {
     let (url, answered) = closing_server().await;
-    let client = Client::builder(Credentials::api_token("t0ken"))
-        .base_url(&url)
-        .max_retries(0)
-        .build()
-        .unwrap();
+    let client = client_without_retries(&url);
     let mut failures = Vec::new();
     for _ in 0..30 {
         let update = client
