@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, Command};
-use cloudflare_secondary_dns::{ApiError, Client, ErrorExt, ErrorKind};
+use cloudflare_secondary_dns::{ApiError, Client, ErrorKind};
 
 // progenitor's default `execute_*` hooks leave their arguments unused, and
 // the list callbacks of `CliConfig` serve paginated APIs only.

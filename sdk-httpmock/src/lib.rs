@@ -4,46 +4,51 @@
 //! operation's typed parameters and body and whose `then` takes its typed
 //! responses.
 //!
+//! Add it beside the sdk, with httpmock itself and tokio, as dev-dependencies:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! cloudflare-secondary-dns-httpmock = "0.1"
+//! httpmock = "0.9"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 //! ```
-//! use cloudflare_secondary_dns::{Client, Credentials, const_bool::ConstTrue, types};
+//!
+//! The matchers take what the client's setters take (ids as `&str`, a body
+//! or its builder), and `then.ok(..)` takes the resource itself (the envelope
+//! around it, `success: true` with empty lists, is made for you):
+//!
+//! ```
+//! use cloudflare_secondary_dns::{Client, Credentials, ResponseExt, types};
 //! use cloudflare_secondary_dns_httpmock::MockServerExt;
 //! use httpmock::MockServer;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let server = MockServer::start_async().await;
-//! let account = "01a7362d577a6c3019a474fd6f485823".parse().unwrap();
-//! let peer_id = "23ff594956f20c2a721606e94745a8aa".parse().unwrap();
-//! let body = types::PeerUpdate::builder().name("my-peer-1").port(Some(53)).try_into().unwrap();
-//! let envelope = types::SinglePeerResponse::builder()
-//!     .success(ConstTrue::default())
-//!     .result(Some(
-//!         types::Peer::builder().id("23ff594956f20c2a721606e94745a8aa").name("my-peer-1")
-//!             .port(Some(53)).try_into().unwrap(),
-//!     ))
-//!     .try_into()
-//!     .unwrap();
+//! let account = "01a7362d577a6c3019a474fd6f485823";
+//! let peer_id = "23ff594956f20c2a721606e94745a8aa";
+//! let body = types::PeerUpdate::builder().name("my-peer-1").port(Some(53));
+//! let peer = types::Peer::builder().id(peer_id).name("my-peer-1").port(Some(53));
 //! let mock = server.update_peer(|when, then| {
-//!     when.account_id(&account).peer_id(&peer_id).body(&body);
-//!     then.ok(&envelope);
+//!     when.account_id(account).peer_id(peer_id).body(body.clone());
+//!     then.ok(types::Peer::try_from(peer).unwrap());
 //! });
 //!
 //! let client = Client::builder(Credentials::api_token("test-token"))
 //!     .base_url(server.base_url())
 //!     .build()
 //!     .unwrap();
-//! let peer = client
+//! let updated = client
 //!     .update_peer()
-//!     .account_id(&account)
-//!     .peer_id(&peer_id)
-//!     .body(body.clone())
+//!     .account_id(account)
+//!     .peer_id(peer_id)
+//!     .body(body)
 //!     .send()
 //!     .await
 //!     .unwrap()
-//!     .into_inner()
-//!     .result
+//!     .into_result()
 //!     .unwrap();
-//! assert_eq!(peer.port, Some(53));
+//! assert_eq!(updated.port, Some(53));
 //! mock.assert_async().await;
 //! # }
 //! ```

@@ -11,11 +11,10 @@
 //! stand-in of the API on 127.0.0.1 and fills missing arguments with the
 //! seed's example values, so it runs on a fresh machine.
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cloudflare_secondary_dns::{ErrorExt, types};
+use cloudflare_secondary_dns::{PeerIp, types};
 use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, example_peer};
 
 mod common;
@@ -35,7 +34,7 @@ struct Args {
     name: Option<String>,
     /// IPv4/IPv6 address of the primary or secondary nameserver.
     #[arg(long)]
-    ip: Option<IpAddr>,
+    ip: Option<PeerIp>,
     /// DNS port of the primary or secondary nameserver.
     #[arg(long)]
     port: Option<u16>,
@@ -111,6 +110,7 @@ impl Args {
         self.name = self.name.take().or_else(|| text("name"));
         self.ip = self
             .ip
+            .take()
             .or_else(|| text("ip").and_then(|ip| ip.parse().ok()));
         self.port = self
             .port
@@ -125,7 +125,10 @@ fn print_envelope(envelope: &types::SinglePeerResponse) {
             let or_unset = |value: Option<String>| value.unwrap_or_else(|| "(not set)".to_owned());
             println!("Updated peer {}", peer.id);
             println!("  name:        {}", peer.name);
-            println!("  ip:          {}", or_unset(peer.ip.clone()));
+            println!(
+                "  ip:          {}",
+                or_unset(peer.ip.as_ref().map(PeerIp::to_string))
+            );
             println!(
                 "  port:        {}",
                 or_unset(peer.port.map(|p| p.to_string()))

@@ -11,11 +11,11 @@
 //! (`--account-id` required; the TSIG secret is read from `TSIG_SECRET`).
 //! With none, it runs against a local stand-in of the API on 127.0.0.1.
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cloudflare_secondary_dns::{ApiError, Client, ErrorExt, types};
+use cloudflare_secondary_dns::PeerIp;
+use cloudflare_secondary_dns::prelude::*;
 use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET};
 
 mod common;
@@ -29,7 +29,7 @@ struct Args {
     account_id: Option<cloudflare_secondary_dns::AccountIdentifier>,
     /// The primary nameserver Cloudflare will send AXFR/IXFR requests to.
     #[arg(long, default_value = "192.0.2.53")]
-    primary_ip: IpAddr,
+    primary_ip: PeerIp,
     /// Its DNS port.
     #[arg(long, default_value_t = 53)]
     port: u16,
@@ -113,8 +113,7 @@ async fn set_up(
         .body(key)
         .send()
         .await?
-        .into_inner();
-    let tsig = tsig.result.ok_or_else(|| no_result("Create TSIG"))?;
+        .into_result()?;
     println!(
         "1. created TSIG key {} ({}, {}; secret not shown)",
         tsig.id, tsig.name, tsig.algo
@@ -128,14 +127,13 @@ async fn set_up(
         .body(new_peer)
         .send()
         .await?
-        .into_inner();
-    let peer = peer.result.ok_or_else(|| no_result("Create Peer"))?;
+        .into_result()?;
     println!("2. created peer {} ({})", peer.id, peer.name);
     created.peer_id = Some(peer.id.clone());
 
     let update = types::PeerUpdate::builder()
         .name(peer.name.as_str())
-        .ip(Some(args.primary_ip))
+        .ip(Some(args.primary_ip.clone()))
         .port(Some(args.port))
         .tsig_id(Some(tsig.id.clone()))
         .ixfr_enable(Some(true));
@@ -146,12 +144,14 @@ async fn set_up(
         .body(update)
         .send()
         .await?
-        .into_inner();
-    let updated = updated.result.ok_or_else(|| no_result("Update Peer"))?;
+        .into_result()?;
     println!(
         "3. pointed peer {} at {}:{} with TSIG {} and IXFR on",
         updated.id,
-        updated.ip.as_deref().unwrap_or("?"),
+        updated
+            .ip
+            .as_ref()
+            .map_or("?".to_owned(), ToString::to_string),
         updated.port.map_or("?".to_owned(), |p| p.to_string()),
         updated.tsig_id.as_deref().unwrap_or("?"),
     );
@@ -161,22 +161,17 @@ async fn set_up(
         .account_id(account_id.clone())
         .send()
         .await?
-        .into_inner();
-    let peers = peers.result.unwrap_or_default();
+        .into_result()?;
     println!("4. the account has {} peer(s):", peers.len());
     for peer in &peers {
         println!(
             "   {}  {:<20} {}",
             peer.id,
             peer.name,
-            peer.ip.as_deref().unwrap_or("-")
+            peer.ip.as_ref().map_or("-".to_owned(), ToString::to_string)
         );
     }
     Ok(())
-}
-
-fn no_result(operation: &str) -> ApiError {
-    cloudflare_secondary_dns::Error::Custom(format!("{operation} succeeded but returned no result"))
 }
 
 impl Created {

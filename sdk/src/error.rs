@@ -1,6 +1,7 @@
-//! Readable errors: every operation returns [`ApiError`]; [`ErrorExt`] sorts
-//! it into an [`ErrorKind`], lists Cloudflare's `code: message` pairs and
-//! writes one clear line per failure.
+//! Readable errors: every operation returns [`ApiError`], which sorts itself
+//! into an [`ErrorKind`], lists Cloudflare's `code: message` pairs and prints
+//! as one clear line however it is printed (`{}`, `{:?}`, `?` out of `main`,
+//! anyhow).
 
 use std::borrow::Cow;
 use std::error::Error as _;
@@ -11,9 +12,74 @@ use crate::hooks::recorded_attempts;
 use crate::retry::server_delay;
 use crate::{Error, types};
 
-/// The error every operation returns: progenitor's [`Error`] carrying
-/// Cloudflare's failure envelope for 4XX and 5XX responses.
-pub type ApiError = Error<types::ApiResponseCommonFailure>;
+/// What the generated operations fail with underneath: progenitor's
+/// [`Error`], carrying Cloudflare's failure envelope for 4XX and 5XX.
+pub type RawError = Error<types::ApiResponseCommonFailure>;
+
+/// The error every operation returns.
+///
+/// It prints as one readable line, bounded and with the client's secrets
+/// scrubbed, however it is printed: `{}`, `{:?}` (so `?` out of `main`),
+/// anyhow's `{:#}` and `{:?}`, and [`report`](Self::report). The line already
+/// holds the causes (e.g. "Connection refused"), so
+/// [`source`](std::error::Error::source) is `None` and a chain printer shows
+/// nothing twice; `{:#?}` shows the fields.
+///
+/// Branch on [`kind`](Self::kind), read Cloudflare's
+/// [`cloudflare_errors`](Self::cloudflare_errors), or reach progenitor's
+/// variant underneath (status, headers, the transport error) through
+/// [`raw`](Self::raw) or `*err` (it derefs to a [`RawError`]):
+///
+/// ```
+/// use cloudflare_secondary_dns::{ApiError, Error};
+///
+/// fn status_line(err: &ApiError) -> String {
+///     match err.raw() {
+///         Error::ErrorResponse(response) => format!("HTTP {}", response.status()),
+///         _ => err.to_string(),
+///     }
+/// }
+/// ```
+pub struct ApiError(Box<RawError>);
+
+impl From<RawError> for ApiError {
+    fn from(raw: RawError) -> Self {
+        Self(Box::new(raw))
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = RawError;
+
+    fn deref(&self) -> &RawError {
+        &self.0
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.report().fmt(f)
+    }
+}
+
+impl fmt::Debug for ApiError {
+    /// The report's line; with `{:#?}`, the kind, status, attempts and report
+    /// as fields.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("ApiError")
+                .field("kind", &self.kind())
+                .field("http_status", &self.http_status())
+                .field("attempts", &self.attempts())
+                .field("report", &self.report())
+                .finish()
+        } else {
+            self.report().fmt(f)
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// How much of a body that is not the expected JSON a report shows.
 const BODY_PREVIEW_CHARS: usize = 240;
@@ -138,34 +204,70 @@ pub enum ErrorKind {
     },
 }
 
-/// Helpers on [`ApiError`].
-pub trait ErrorExt {
+impl ApiError {
+    /// A success envelope without its `result`: an invalid response.
+    pub(crate) fn missing_result() -> Self {
+        let reason = <serde_json::Error as serde::de::Error>::missing_field("result");
+        Error::InvalidResponsePayload(bytes::Bytes::new(), reason).into()
+    }
+
+    /// Progenitor's error underneath, to match on its variant.
+    pub fn raw(&self) -> &RawError {
+        &self.0
+    }
+
+    /// Progenitor's error underneath, owned.
+    pub fn into_raw(self) -> RawError {
+        *self.0
+    }
+
     /// The kind of failure.
-    fn kind(&self) -> ErrorKind;
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind()
+    }
 
     /// The HTTP status, when there was a response.
-    fn http_status(&self) -> Option<u16>;
+    pub fn http_status(&self) -> Option<u16> {
+        self.0.http_status()
+    }
 
     /// The delay the server asked for (`retry-after-ms` or `retry-after`),
     /// whatever the status.
-    fn retry_after(&self) -> Option<Duration>;
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after()
+    }
 
     /// How many attempts were made before this error (1 when it was not retried).
-    fn attempts(&self) -> u32;
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts()
+    }
 
     /// The `errors` of Cloudflare's failure envelope (code, message,
     /// documentation_url, source.pointer), from a 4XX/5XX or from a 200 that
     /// says `success: false`; empty when the failure did not come with them
     /// (network errors, invalid requests, non-JSON bodies). At most the first
     /// five are kept, each text cut to 200 characters.
-    fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]>;
+    pub fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]> {
+        self.0.cloudflare_errors()
+    }
 
     /// A one-line description for people: what failed, the HTTP status, each
     /// Cloudflare `code: message`, and the number of attempts.
-    fn report(&self) -> ErrorReport<'_>;
+    pub fn report(&self) -> ErrorReport<'_> {
+        ErrorReport(&self.0)
+    }
 }
 
-impl ErrorExt for ApiError {
+/// What an [`ApiError`] knows, computed on progenitor's error underneath.
+trait Inspect {
+    fn kind(&self) -> ErrorKind;
+    fn http_status(&self) -> Option<u16>;
+    fn retry_after(&self) -> Option<Duration>;
+    fn attempts(&self) -> u32;
+    fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]>;
+}
+
+impl Inspect for RawError {
     fn kind(&self) -> ErrorKind {
         match self {
             Error::ErrorResponse(response) => match response.status().as_u16() {
@@ -243,14 +345,10 @@ impl ErrorExt for ApiError {
             _ => Cow::Borrowed(&[]),
         }
     }
-
-    fn report(&self) -> ErrorReport<'_> {
-        ErrorReport(self)
-    }
 }
 
-/// The readable form of an [`ApiError`], from [`ErrorExt::report`].
-pub struct ErrorReport<'a>(&'a ApiError);
+/// The readable form of an [`ApiError`], from [`ApiError::report`].
+pub struct ErrorReport<'a>(&'a RawError);
 
 impl fmt::Display for ErrorReport<'_> {
     /// One line whatever the server sent (line breaks, control characters
@@ -351,7 +449,10 @@ impl ErrorReport<'_> {
                         Some(key) if !names_a_field => write!(f, "at `{key}`: {message}")?,
                         _ => f.write_str(&message)?,
                     }
-                    write!(f, "); body: {}", preview(&String::from_utf8_lossy(payload)))?;
+                    f.write_str(")")?;
+                    if !payload.is_empty() {
+                        write!(f, "; body: {}", preview(&String::from_utf8_lossy(payload)))?;
+                    }
                 } else {
                     f.write_str("Cloudflare API error in a 200 response (success: false): ")?;
                     for (i, error) in errors.iter().enumerate() {

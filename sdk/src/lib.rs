@@ -22,6 +22,7 @@ mod error;
 mod hooks;
 pub mod ids;
 mod options;
+mod peer_ip;
 mod policy;
 mod redact;
 mod response_fixups;
@@ -37,9 +38,17 @@ pub use config::{
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
-pub use error::{ApiError, ErrorExt, ErrorKind, ErrorReport, ResponseTooLarge};
+pub use envelope::{Envelope, ResponseExt};
+pub use error::{ApiError, ErrorKind, ErrorReport, RawError, ResponseTooLarge};
 pub use generated::*;
 pub use hooks::ATTEMPTS_HEADER;
 pub use ids::{AccountIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier};
 pub use options::CallOptions;
+pub use peer_ip::{InvalidPeerIp, PeerIp};
 pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};
+
+/// What most programs import: `use cloudflare_secondary_dns::prelude::*;`
+/// brings the client, its error and [`ResponseExt::into_result`].
+pub mod prelude {
+    pub use crate::{ApiError, Client, Credentials, ErrorKind, ResponseExt, types};
+}

@@ -6,7 +6,7 @@
 //! `min(initial · 2^n, max)` less up to 25 % jitter, unless the server asks
 //! for a delay with `retry-after-ms` or `retry-after`. One difference: a
 //! server delay longer than 60 s is not slept through nor cut short: the error
-//! is returned at once, with the delay it asked for (see `ErrorExt`).
+//! is returned at once, with the delay it asked for (see `ApiError::retry_after`).
 //!
 //! The loop and the exponential schedule come from `backon`; this module only
 //! says what is retryable and how long the server asked to wait.

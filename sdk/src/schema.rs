@@ -9,6 +9,7 @@ use schemars::schema::{InstanceType, Schema, SchemaObject};
 
 use crate::const_bool::ConstBool;
 use crate::envelope::Messages;
+use crate::peer_ip::PeerIp;
 use crate::secret::TsigSecret;
 use crate::types::ResponseInfo;
 
@@ -44,5 +45,20 @@ impl JsonSchema for TsigSecret {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         String::json_schema(generator)
+    }
+}
+
+impl JsonSchema for PeerIp {
+    fn schema_name() -> String {
+        "PeerIp".to_owned()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            format: Some("ip".to_owned()),
+            ..Default::default()
+        }
+        .into()
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cloudflare_secondary_dns::{CallOptions, Client, Credentials, ErrorExt, ErrorKind, types};
+use cloudflare_secondary_dns::{CallOptions, Client, Credentials, ErrorKind, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, update_peer_response_example};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -5,9 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use cloudflare_secondary_dns::{
-    CallOptions, Client, ConfigError, Credentials, ErrorExt, ErrorKind, types,
-};
+use cloudflare_secondary_dns::{CallOptions, Client, ConfigError, Credentials, ErrorKind, types};
 use sdk_tests::{
     lean_response, recorded_requests, start_lean_server, start_stand_in, update_example_peer,
     update_peer_response_example,

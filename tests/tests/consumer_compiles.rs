@@ -17,7 +17,7 @@ use std::process::Command;
 /// How a consumer uses the crate: bodies from builders, fields read, errors
 /// matched by kind. No struct literal, no exhaustive struct pattern.
 const CONSUMER: &str = r#"
-use cloudflare_secondary_dns::{Client, Credentials, ErrorExt, ErrorKind, types};
+use cloudflare_secondary_dns::{Client, Credentials, ErrorKind, types};
 
 async fn sync(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
     let body = types::PeerUpdate::builder()

@@ -1,7 +1,7 @@
 //! Path parameters that could change which URL is requested are refused
 //! before anything reaches the network.
 
-use cloudflare_secondary_dns::{Client, Credentials, Error, ErrorExt, types};
+use cloudflare_secondary_dns::{Client, Credentials, Error, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, recorded_requests, start_stand_in};
 
 const HOSTILE_IDS: &[&str] = &[
@@ -39,7 +39,7 @@ async fn hostile_ids_are_refused_without_a_request() {
                 .send()
                 .await
                 .unwrap_err();
-            let Error::InvalidRequest(reason) = &err else {
+            let Error::InvalidRequest(reason) = err.raw() else {
                 panic!("{param}={hostile:?}: {err:?}")
             };
             assert!(reason.contains(param), "{param}={hostile:?}: {reason}");
@@ -205,14 +205,14 @@ async fn every_operation_refuses_hostile_ids_without_a_request() {
         for &hostile in HOSTILE_IDS {
             let err = call(&client, operation, hostile, EXAMPLE_PEER_ID).await;
             assert!(
-                matches!(&err, Error::InvalidRequest(r) if r.contains("account_id")),
+                matches!(err.raw(), Error::InvalidRequest(r) if r.contains("account_id")),
                 "{operation}: {err}"
             );
             refused += 1;
             if let Some(param) = id_param {
                 let err = call(&client, operation, EXAMPLE_ACCOUNT_ID, hostile).await;
                 assert!(
-                    matches!(&err, Error::InvalidRequest(r) if r.contains(param)),
+                    matches!(err.raw(), Error::InvalidRequest(r) if r.contains(param)),
                     "{operation}: {err}"
                 );
                 refused += 1;

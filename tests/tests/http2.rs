@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cloudflare_secondary_dns::{ApiError, Client, Credentials, ErrorExt, ErrorKind, types};
+use cloudflare_secondary_dns::{ApiError, Client, Credentials, ErrorKind, types};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};

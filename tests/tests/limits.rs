@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cloudflare_secondary_dns::{
-    ApiError, Client, Credentials, DEFAULT_MAX_RESPONSE_BYTES, Error, ErrorExt, ErrorKind, types,
+    ApiError, Client, Credentials, DEFAULT_MAX_RESPONSE_BYTES, Error, ErrorKind, types,
 };
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID};
 use serde_json::json;
@@ -150,7 +150,7 @@ async fn a_content_length_over_the_limit_fails_before_the_body_is_read() {
         "the response announced 209715200 bytes, over the limit of 16777216 bytes; nothing \
          was read (raise it with ClientBuilder::max_response_bytes)"
     );
-    let Error::CommunicationError(e) = &err else {
+    let Error::CommunicationError(e) = err.raw() else {
         panic!("{err:?}")
     };
     let mut cause = std::error::Error::source(e);

@@ -3,8 +3,7 @@
 //! envelope reaching the caller as a typed error.
 
 use cloudflare_secondary_dns::{
-    AccountIdentifier, Client, Credentials, ErrorExt, ErrorKind, PeerIdentifier, TsigIdentifier,
-    types,
+    AccountIdentifier, Client, Credentials, ErrorKind, PeerIdentifier, TsigIdentifier, types,
 };
 use cloudflare_secondary_dns_httpmock::MockServerExt;
 use httpmock::MockServer;
@@ -118,8 +117,8 @@ async fn every_peer_operation_through_its_typed_mock() {
         .await
         .unwrap();
     assert_eq!(
-        updated.into_inner().result.unwrap().ip.as_deref(),
-        Some("192.0.2.53")
+        updated.into_inner().result.unwrap().ip,
+        Some("192.0.2.53".parse().unwrap())
     );
     let deleted = client
         .delete_peer()

@@ -258,7 +258,34 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
             "{body}"
         );
     }
-    assert!(struct_body(code, "PeerUpdate").contains("::std::option::Option<::std::net::IpAddr>"));
+    for peer in ["Peer", "PeerUpdate"] {
+        let body = struct_body(code, peer);
+        assert!(body.contains("pub ip: ::std::option::Option<crate::PeerIp>"), "{body}");
+        // A new enum or nested object is one type, read and written alike.
+        assert!(
+            body.contains("pub mode: ::std::option::Option<SecondaryDnsTransferMode>"),
+            "{body}"
+        );
+    }
+    for tsig in ["Tsig", "TsigInput"] {
+        assert!(
+            struct_body(code, tsig)
+                .contains("pub rotation: ::std::option::Option<SecondaryDnsTsigRotation>"),
+            "{tsig}"
+        );
+    }
+    // ... so that a resource read turns into its update body, new fields included.
+    for (resource, body) in [("Peer", "PeerUpdate"), ("Tsig", "TsigInput")] {
+        let conversion = format!("impl ::std::convert::From<&types::{resource}> for types::{body}");
+        let at = code.find(&conversion).unwrap_or_else(|| panic!("no {conversion}"));
+        let end = at + code[at..].find("\n}").unwrap();
+        for field in ["mode", "enabled", "limits", "rotation", "comment"] {
+            let copied = format!("{field}: resource.{field}.clone()");
+            let names_it = code[at..end].contains(&copied);
+            let has_it = struct_body(code, body).contains(&format!("pub {field}:"));
+            assert_eq!(names_it, has_it, "{conversion}: {field}");
+        }
+    }
     for tsig in ["Tsig", "TsigInput"] {
         let body = struct_body(code, tsig);
         assert!(
@@ -307,11 +334,9 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
     assert_eq!(
         new_types,
         [
-            "enum PeerMode",
-            "enum PeerUpdateMode",
             "struct SecondaryDnsTransferLimits",
-            "struct TsigInputRotation",
-            "struct TsigRotation"
+            "enum SecondaryDnsTransferMode",
+            "struct SecondaryDnsTsigRotation",
         ],
         "{types:?}"
     );

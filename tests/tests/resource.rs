@@ -1,7 +1,7 @@
 //! The whole peer and TSIG resource: a real workflow against the stateful
 //! stand-in, and the decoding of every response shape.
 
-use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, types};
+use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, start_stand_in};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
@@ -25,7 +25,7 @@ fn tsig_input(name: &str) -> types::builder::TsigInput {
 
 /// The status and Cloudflare codes of a typed error.
 fn status_and_codes(err: &ApiError) -> (u16, Vec<i64>) {
-    match err {
+    match err.raw() {
         Error::ErrorResponse(response) => (
             response.status().as_u16(),
             response.errors.iter().map(|e| e.code).collect(),
@@ -61,7 +61,11 @@ async fn create_list_get_update_delete_stay_consistent() {
         .await;
     let created = created.unwrap().into_inner().result.unwrap();
     assert_eq!(
-        (created.name.as_str(), created.ip.as_deref(), created.port),
+        (
+            created.name.as_str(),
+            created.ip.as_ref().map(ToString::to_string).as_deref(),
+            created.port
+        ),
         ("p1", None, None)
     );
 
@@ -79,7 +83,7 @@ async fn create_list_get_update_delete_stay_consistent() {
         .send()
         .await;
     let updated = updated.unwrap().into_inner().result.unwrap();
-    assert_eq!(updated.ip.as_deref(), Some("2001:db8::53"));
+    assert_eq!(updated.ip, Some("2001:db8::53".parse().unwrap()));
     assert_eq!(
         (updated.port, updated.ixfr_enable),
         (Some(5353), Some(true))

@@ -1,7 +1,7 @@
 //! What callers get back: the seed's response decoded, and every kind of
 //! failure as a typed error with a readable report.
 
-use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorExt, ErrorKind, types};
+use cloudflare_secondary_dns::{ApiError, Client, Credentials, Error, ErrorKind, types};
 use sdk_tests::{
     EXAMPLE_PEER_ID, UPDATE_PEER_PATH, update_example_peer, update_peer_response_example,
 };
@@ -84,7 +84,7 @@ async fn a_bad_request_keeps_every_cloudflare_error() {
     let err = update_peer_answered_by(json_response(400, body))
         .await
         .unwrap_err();
-    let Error::ErrorResponse(response) = &err else {
+    let Error::ErrorResponse(response) = err.raw() else {
         panic!("not a typed error: {err:?}")
     };
     assert_eq!(response.status(), 400);
@@ -121,7 +121,7 @@ async fn a_server_error_envelope_is_typed() {
     let err = update_peer_answered_by(json_response(500, body))
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::ErrorResponse(r) if r.status() == 500));
+    assert!(matches!(err.raw(), Error::ErrorResponse(r) if r.status() == 500));
     insta::assert_snapshot!(err.report().to_string(), @"Cloudflare API error, HTTP 500 Internal Server Error: 10001: Internal error");
 }
 
@@ -131,7 +131,7 @@ async fn an_html_bad_gateway_is_a_typed_502_that_keeps_the_body() {
     let err = update_peer_answered_by(raw_response(502, html, "text/html"))
         .await
         .unwrap_err();
-    let Error::ErrorResponse(response) = &err else {
+    let Error::ErrorResponse(response) = err.raw() else {
         panic!("{err:?}")
     };
     assert_eq!(response.status(), 502);
@@ -154,7 +154,7 @@ async fn a_failure_body_in_another_json_shape_is_kept_as_json() {
     let err = update_peer_answered_by(json_response(405, json!({"error": "method not allowed"})))
         .await
         .unwrap_err();
-    let Error::ErrorResponse(response) = &err else {
+    let Error::ErrorResponse(response) = err.raw() else {
         panic!("{err:?}")
     };
     assert_eq!(
@@ -206,7 +206,7 @@ async fn success_false_in_a_200_is_refused_with_its_errors() {
     let err = update_peer_answered_by(json_response(200, body))
         .await
         .unwrap_err();
-    let Error::InvalidResponsePayload(_, e) = &err else {
+    let Error::InvalidResponsePayload(_, e) = err.raw() else {
         panic!("{err:?}")
     };
     assert!(e.to_string().contains("expected `true`"), "{e}");
@@ -242,7 +242,7 @@ async fn a_truncated_body_is_an_invalid_payload() {
     let err = update_peer_answered_by(raw_response(200, truncated, "application/json"))
         .await
         .unwrap_err();
-    let Error::InvalidResponsePayload(_, e) = &err else {
+    let Error::InvalidResponsePayload(_, e) = err.raw() else {
         panic!("{err:?}")
     };
     assert!(e.to_string().contains("EOF while parsing"), "{e}");
@@ -254,7 +254,7 @@ async fn a_redirect_is_not_followed() {
         ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere");
     let err = update_peer_answered_by(response).await.unwrap_err();
     assert!(
-        matches!(&err, Error::UnexpectedResponse(r) if r.status() == 307),
+        matches!(err.raw(), Error::UnexpectedResponse(r) if r.status() == 307),
         "{err:?}"
     );
     assert!(
@@ -275,7 +275,7 @@ async fn a_closed_port_is_a_connection_error() {
     let err = update_peer_at(&format!("http://127.0.0.1:{port}"))
         .await
         .unwrap_err();
-    let Error::CommunicationError(e) = &err else {
+    let Error::CommunicationError(e) = err.raw() else {
         panic!("{err:?}")
     };
     assert!(e.is_connect(), "{e:?}");
@@ -307,7 +307,7 @@ async fn a_slow_server_is_a_timeout_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::CommunicationError(e) if e.is_timeout()),
+        matches!(err.raw(), Error::CommunicationError(e) if e.is_timeout()),
         "{err:?}"
     );
     assert!(

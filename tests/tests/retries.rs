@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use cloudflare_secondary_dns::{Client, Credentials, ErrorExt, ErrorKind, types};
+use cloudflare_secondary_dns::{Client, Credentials, ErrorKind, types};
 use sdk_tests::{update_example_peer, update_peer_response_example};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

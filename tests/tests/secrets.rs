@@ -1,6 +1,6 @@
 //! Secrets never show in `Debug` or `Display` of any public type or error.
 
-use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, ErrorExt, types};
+use cloudflare_secondary_dns::{ApiError, Client, ConfigError, Credentials, types};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, update_example_peer};
 use serde_json::json;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};

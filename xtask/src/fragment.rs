@@ -3,10 +3,14 @@
 //! generated from (`openapi/secondary-dns.yaml`).
 //!
 //! Three steps, in order:
-//! 1. inline every property that is a `$ref` to a scalar component schema.
+//! 1. inline every property that is a `$ref` to a scalar component schema
+//!    (string enumerations stay named, so that a resource and its update body
+//!    share one enum type).
 //!    Cloudflare names each field's schema (`secondary-dns_port`); typify
 //!    would make each a newtype, and the overlay could not adjust one field
 //!    without adjusting every schema that shares it;
+//!    Inline objects and string enumerations of properties get names of
+//!    their own, for the same reason;
 //! 2. apply the overlay, every action of which must match something;
 //! 3. drop the components nothing references any more, keeping what the
 //!    paths reach (the same closure as the vendored subset), so that
@@ -46,6 +50,7 @@ pub fn build(subset_text: &str, overlay_text: &str) -> Result<Fragment> {
         .map_err(|e| format!("{}: {e}", upstream::SUBSET_PATH))?;
     let overlay = overlay::parse(overlay_text).map_err(|e| format!("{OVERLAY_PATH}: {e}"))?;
     inline_scalar_properties(&mut document);
+    name_inline_structures(&mut document);
     let applied =
         overlay::apply(&overlay, &mut document).map_err(|e| format!("{OVERLAY_PATH}: {e}"))?;
     let document = upstream::subset(&document)
@@ -69,8 +74,55 @@ pub fn build(subset_text: &str, overlay_text: &str) -> Result<Fragment> {
     })
 }
 
+/// Moves each property that is an inline object or string enumeration into a
+/// component of its own (`{schema}_{property}`, unless that name is taken),
+/// referred to by `$ref`. The overlay copies a resource's schema into its
+/// request and response schemas; without a name, each copy of an inline
+/// structure would become a Rust type of its own (`TsigRotation`,
+/// `TsigInputRotation`), and a value read could not be written back.
+pub fn name_inline_structures(document: &mut Value) {
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let structured = |schema: &Value| {
+        schema.as_object().is_some_and(|members| {
+            !members.contains_key("$ref")
+                && (members.contains_key("properties")
+                    || (members.get("type").and_then(Value::as_str) == Some("string")
+                        && members.contains_key("enum")))
+        })
+    };
+    let mut pending: Vec<String> = schemas.keys().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let Some(properties) = schemas
+            .get(&name)
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        let mut moves = Vec::new();
+        for (property, schema) in properties {
+            let new_name = format!("{name}_{property}");
+            if structured(schema) && !schemas.contains_key(&new_name) {
+                moves.push((property.clone(), new_name, schema.clone()));
+            }
+        }
+        for (property, new_name, schema) in moves {
+            schemas[&name]["properties"][&property] =
+                serde_json::json!({"$ref": format!("#/components/schemas/{new_name}")});
+            schemas.insert(new_name.clone(), schema);
+            pending.push(new_name);
+        }
+    }
+}
+
 /// Replaces each `properties` member that is only a `$ref` to a scalar
-/// component schema (no properties, items or composition) by a copy of it.
+/// component schema (no properties, items or composition; not a string
+/// enumeration) by a copy of it.
 pub fn inline_scalar_properties(document: &mut Value) {
     let Some(components) = document
         .pointer("/components/schemas")
@@ -96,6 +148,11 @@ pub fn inline_scalar_properties(document: &mut Value) {
             ]
             .iter()
             .all(|key| !members.contains_key(*key))
+                // A string enumeration stays named: every schema that refers to
+                // it (a resource and its update body) then shares one Rust enum,
+                // so a value read can be written back as it is.
+                && !(members.get("type").and_then(Value::as_str) == Some("string")
+                    && members.contains_key("enum"))
         })
     };
     let Some(schemas) = document

@@ -1,0 +1,707 @@
+//! The sdk's own shape on top of progenitor's output, where progenitor has no
+//! setting for it. Each pass works on the parsed code (syn), by rule, never on
+//! a hand list of operations or types, so an operation or schema Cloudflare
+//! adds is shaped like the others with no edit here.
+//!
+//! On the client (`generated.rs`):
+//! - every operation's `send()` returns the sdk's `ApiError`, which prints
+//!   readably, instead of progenitor's `Error`, whose `Display` dumps headers
+//!   and `Debug` of the envelope;
+//! - every builder setter has a doc line: the field's description from the
+//!   spec (types) or the parameter's (operations), and whether it is required;
+//! - the `Client` page names the crate's version beside the spec's;
+//! - every response envelope implements `crate::envelope::Envelope`
+//!   (`into_result()`, and an envelope made of just its result);
+//! - the resource an update returns turns into that update's body
+//!   (`From<&Peer> for PeerUpdate`), for every `PUT` of the spec;
+//! - every struct converts from a reference to itself (so `&body` is accepted
+//!   wherever a value or its builder is).
+//!
+//! On the mocks (`sdk-httpmock`): every matcher and response takes what the
+//! client's setters take (`"…"` ids, builders, a bare resource for `ok`).
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::{
+    Attribute, Fields, File, GenericArgument, Ident, ImplItem, Item, ItemImpl, ItemMod, ItemStruct,
+    PathArguments, ReturnType, Type, parse_quote,
+};
+
+use crate::Result;
+
+/// What the passes need to know of the spec.
+pub struct SpecFacts {
+    /// Operation builder name (`UpdatePeer`) → parameter name → description.
+    pub parameters: BTreeMap<String, BTreeMap<String, String>>,
+    /// For each `PUT`: the request body's type and the 200 response's envelope type.
+    pub updates: Vec<(String, String)>,
+    /// Type → field → the description of the named schema the field refers
+    /// to (typify documents a field only from a description of its own).
+    pub referenced_docs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl SpecFacts {
+    pub fn of(spec: &openapiv3::OpenAPI) -> Self {
+        let mut parameters = BTreeMap::new();
+        let mut updates = Vec::new();
+        for (_, item) in spec.paths.iter() {
+            let Some(item) = item.as_item() else { continue };
+            for (method, operation) in item.iter() {
+                let Some(id) = &operation.operation_id else {
+                    continue;
+                };
+                let builder = pascal_case(id);
+                let mut described = BTreeMap::new();
+                for parameter in operation.parameters.iter().chain(&item.parameters) {
+                    if let Some(parameter) = parameter.as_item() {
+                        let data = parameter.parameter_data_ref();
+                        if let Some(description) = &data.description {
+                            described.insert(data.name.clone(), description.clone());
+                        }
+                    }
+                }
+                parameters.insert(builder, described);
+                if method == "put"
+                    && let Some(body) = operation.request_body.as_ref().and_then(body_type)
+                    && let Some(envelope) = operation
+                        .responses
+                        .responses
+                        .get(&openapiv3::StatusCode::Code(200))
+                        .and_then(response_type)
+                {
+                    updates.push((body, envelope));
+                }
+            }
+        }
+        let mut referenced_docs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let schemas = spec.components.as_ref().map(|c| &c.schemas);
+        for (name, schema) in schemas.into_iter().flatten() {
+            let Some(schema) = schema.as_item() else {
+                continue;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+            else {
+                continue;
+            };
+            for (field, property) in &object.properties {
+                let target = match property {
+                    openapiv3::ReferenceOr::Reference { reference } => Some(reference.as_str()),
+                    openapiv3::ReferenceOr::Item(item) => match &item.schema_kind {
+                        openapiv3::SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
+                            match &all_of[0] {
+                                openapiv3::ReferenceOr::Reference { reference } => {
+                                    Some(reference.as_str())
+                                }
+                                openapiv3::ReferenceOr::Item(_) => None,
+                            }
+                        }
+                        _ => None,
+                    },
+                };
+                let described = target
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .and_then(|r| schemas?.get(r)?.as_item())
+                    .and_then(|referenced| referenced.schema_data.description.clone());
+                if let Some(description) = described {
+                    referenced_docs
+                        .entry(pascal_case(name))
+                        .or_default()
+                        .insert(field.clone(), description);
+                }
+            }
+        }
+        Self {
+            parameters,
+            updates,
+            referenced_docs,
+        }
+    }
+}
+
+fn body_type(body: &openapiv3::ReferenceOr<openapiv3::RequestBody>) -> Option<String> {
+    let body = body.as_item()?;
+    schema_name(body.content.get("application/json")?.schema.as_ref()?)
+}
+
+fn response_type(response: &openapiv3::ReferenceOr<openapiv3::Response>) -> Option<String> {
+    let response = response.as_item()?;
+    schema_name(response.content.get("application/json")?.schema.as_ref()?)
+}
+
+fn schema_name(schema: &openapiv3::ReferenceOr<openapiv3::Schema>) -> Option<String> {
+    match schema {
+        openapiv3::ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .map(pascal_case),
+        openapiv3::ReferenceOr::Item(_) => None,
+    }
+}
+
+/// `update_peer` → `UpdatePeer`, as progenitor names an operation's builder
+/// (and `SinglePeerResponse` stays itself, as typify names a schema).
+fn pascal_case(name: &str) -> String {
+    name.split(['_', '-', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Shapes the generated client.
+pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
+    document_referenced_fields(file, facts)?;
+    let structs = type_structs(file)?;
+    document_type_setters(file, &structs)?;
+    let builder = module_mut(&mut file.items, "builder")?;
+    for item in items_mut(builder)? {
+        if let Item::Impl(block) = item
+            && let Some(name) = self_type_name(block)
+        {
+            let parameters = facts.parameters.get(&name);
+            for member in &mut block.items {
+                if let ImplItem::Fn(function) = member {
+                    let setter = function.sig.ident.to_string();
+                    if setter == "send" {
+                        return_api_error(function)?;
+                    } else if setter != "new" {
+                        let doc = operation_setter_doc(&setter, parameters);
+                        function.attrs.push(doc_attr(&doc));
+                    }
+                }
+            }
+        }
+    }
+    for item in &mut file.items {
+        if let Item::Struct(client) = item
+            && client.ident == "Client"
+        {
+            name_crate_version(&mut client.attrs);
+        }
+    }
+    file.items.extend(envelope_impls(&structs));
+    file.items.extend(update_from_resource(&structs, facts)?);
+    file.items.extend(from_reference(&structs));
+    Ok(())
+}
+
+/// A field whose schema is a named one (`$ref`) gets that schema's
+/// description, when it has none of its own.
+fn document_referenced_fields(file: &mut File, facts: &SpecFacts) -> Result<()> {
+    let types = module_mut(&mut file.items, "types")?;
+    for item in items_mut(types)? {
+        let Item::Struct(s) = item else { continue };
+        let Some(docs) = facts.referenced_docs.get(&s.ident.to_string()) else {
+            continue;
+        };
+        if let Fields::Named(named) = &mut s.fields {
+            for field in named.named.iter_mut() {
+                let name = field
+                    .ident
+                    .as_ref()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
+                if let Some(doc) = docs.get(&name)
+                    && doc_text(&field.attrs).is_empty()
+                {
+                    field.attrs.insert(0, doc_attr(doc));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The structs of `mod types`, by name.
+fn type_structs(file: &File) -> Result<BTreeMap<String, ItemStruct>> {
+    let types = module(&file.items, "types")?;
+    let items = &types.content.as_ref().ok_or("`mod types` has no body")?.1;
+    Ok(items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), s.clone())),
+            _ => None,
+        })
+        .collect())
+}
+
+fn module<'a>(items: &'a [Item], name: &str) -> Result<&'a ItemMod> {
+    items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == name => Some(m),
+            _ => None,
+        })
+        .ok_or_else(|| format!("progenitor's output has no `mod {name}`").into())
+}
+
+fn module_mut<'a>(items: &'a mut [Item], name: &str) -> Result<&'a mut ItemMod> {
+    items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == name => Some(m),
+            _ => None,
+        })
+        .ok_or_else(|| format!("progenitor's output has no `mod {name}`").into())
+}
+
+fn items_mut(module: &mut ItemMod) -> Result<&mut Vec<Item>> {
+    let name = module.ident.to_string();
+    Ok(&mut module
+        .content
+        .as_mut()
+        .ok_or_else(|| format!("`mod {name}` has no body"))?
+        .1)
+}
+
+fn self_type_name(block: &ItemImpl) -> Option<String> {
+    if block.trait_.is_some() {
+        return None;
+    }
+    match &*block.self_ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn doc_attr(text: &str) -> Attribute {
+    parse_quote!(#[doc = #text])
+}
+
+/// The doc text of an item (its `///` lines joined).
+fn doc_text(attrs: &[Attribute]) -> String {
+    attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+/// `Option<T>` → `T`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) => match args.args.first()? {
+            GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn named_fields(s: &ItemStruct) -> impl Iterator<Item = &syn::Field> {
+    match &s.fields {
+        Fields::Named(named) => Some(named.named.iter()),
+        _ => None,
+    }
+    .into_iter()
+    .flatten()
+}
+
+/// The setters of `types::builder::X` get the doc of `types::X`'s field, and
+/// say whether the field is required (the builder's default is an error
+/// saying no value was supplied) or what leaving it out means.
+fn document_type_setters(file: &mut File, structs: &BTreeMap<String, ItemStruct>) -> Result<()> {
+    let types = module_mut(&mut file.items, "types")?;
+    let builder = module_mut(items_mut(types)?, "builder")?;
+    let items = items_mut(builder)?;
+    // Which fields each builder's `Default` leaves as an error: the required ones.
+    let mut required: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for item in items.iter() {
+        if let Item::Impl(block) = item
+            && block
+                .trait_
+                .as_ref()
+                .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"))
+            && let Type::Path(path) = &*block.self_ty
+            && let Some(name) = path.path.segments.last()
+        {
+            let text = quote_string(block);
+            let missing = structs
+                .get(&name.ident.to_string())
+                .into_iter()
+                .flat_map(named_fields)
+                .filter_map(|field| field.ident.as_ref().map(Ident::to_string))
+                .filter(|field| text.contains(&format!("no value supplied for {field}\"")))
+                .collect();
+            required.insert(name.ident.to_string(), missing);
+        }
+    }
+    for item in items.iter_mut() {
+        let Item::Impl(block) = item else { continue };
+        let Some(name) = self_type_name(block) else {
+            continue;
+        };
+        let Some(target) = structs.get(&name) else {
+            continue;
+        };
+        for member in &mut block.items {
+            let ImplItem::Fn(function) = member else {
+                continue;
+            };
+            let setter = function.sig.ident.to_string();
+            let Some(field) =
+                named_fields(target).find(|f| f.ident.as_ref().is_some_and(|i| *i == setter))
+            else {
+                continue;
+            };
+            let description = doc_text(&field.attrs);
+            let is_required = required.get(&name).is_some_and(|r| r.contains(&setter));
+            let mut doc = if description.is_empty() {
+                format!("Sets `{setter}`.")
+            } else {
+                description
+            };
+            if is_required {
+                doc.push_str(
+                    "\n\n**Required**: building without it fails (`no value supplied for ",
+                );
+                doc.push_str(&setter);
+                doc.push_str("`).");
+            } else if option_inner(&field.ty).is_some() {
+                doc.push_str("\n\nOptional: `None` by default, and then not sent.");
+            }
+            function.attrs.push(doc_attr(&doc));
+        }
+    }
+    Ok(())
+}
+
+fn quote_string(block: &ItemImpl) -> String {
+    block.to_token_stream().to_string()
+}
+
+/// An operation builder's setter doc: the parameter's description from the
+/// spec, for a path parameter that it is required and checked before
+/// sending; for the body, what it takes.
+fn operation_setter_doc(setter: &str, parameters: Option<&BTreeMap<String, String>>) -> String {
+    match setter {
+        "body" => "The request body: the body type, its builder, or a reference to either.\n\n\
+                   **Required**."
+            .to_owned(),
+        "body_map" => "Changes the body's builder with a closure (starting from an empty \
+                       builder when no body was set)."
+            .to_owned(),
+        _ => {
+            let description = parameters
+                .and_then(|p| p.get(setter))
+                .cloned()
+                .unwrap_or_else(|| format!("The `{setter}` parameter."));
+            format!(
+                "{description}\n\n**Required**: a 32-character lowercase hexadecimal \
+                 identifier, as `&str`, `String` or its typed identifier; a value that is \
+                 not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent."
+            )
+        }
+    }
+}
+
+/// `send() -> Result<ResponseValue<T>, Error<E>>` becomes
+/// `send() -> Result<ResponseValue<T>, crate::ApiError>`, its body unchanged
+/// inside an `async` block whose error is converted once.
+fn return_api_error(function: &mut syn::ImplItemFn) -> Result<()> {
+    let ReturnType::Type(_, returned) = &function.sig.output else {
+        return Err("an operation's send() returns nothing".into());
+    };
+    let raw: Type = (**returned).clone();
+    let Some(ok) = result_ok(&raw) else {
+        return Err("an operation's send() does not return a Result".into());
+    };
+    function.sig.output = parse_quote!(-> Result<#ok, crate::ApiError>);
+    let body = &function.block;
+    function.block = parse_quote!({
+        let raw: #raw = async move #body.await;
+        raw.map_err(crate::ApiError::from)
+    });
+    Ok(())
+}
+
+fn result_ok(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) => match args.args.first()? {
+            GenericArgument::Type(ok) => Some(ok.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// progenitor writes the spec's `info.version` as "Version: 4.0.0", which
+/// reads as the crate's version; say whose each version is.
+fn name_crate_version(attrs: &mut [Attribute]) {
+    for attr in attrs {
+        let doc = doc_text(std::slice::from_ref(attr));
+        if let Some(at) = doc.find("Version: ") {
+            let spec_version = doc[at + "Version: ".len()..].trim().to_owned();
+            let before = doc[..at].to_owned();
+            let line = format!(
+                "Cloudflare's API spec version {spec_version} (`ClientInfo::api_version`)."
+            );
+            *attr = parse_quote!(#[doc = concat!(
+                #before,
+                "Crate version ", env!("CARGO_PKG_VERSION"), "; ", #line
+            )]);
+        }
+    }
+}
+
+/// A struct with `success: crate::const_bool::ConstTrue` and an optional
+/// `result` is a response envelope: `Envelope` gives its result, and makes
+/// one of just a result (success, empty lists, no `result_info`).
+fn envelope_impls(structs: &BTreeMap<String, ItemStruct>) -> Vec<Item> {
+    let mut impls = Vec::new();
+    for (name, s) in structs {
+        let is_success = named_fields(s).any(|f| {
+            f.ident.as_ref().is_some_and(|i| i == "success")
+                && quote_type(&f.ty).ends_with("ConstTrue")
+        });
+        let Some(result) = named_fields(s)
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "result"))
+            .and_then(|f| option_inner(&f.ty))
+        else {
+            continue;
+        };
+        if !is_success {
+            continue;
+        }
+        let name = Ident::new(name, Span::call_site());
+        let result = qualify(result);
+        let others: Vec<&Ident> = named_fields(s)
+            .filter_map(|f| f.ident.as_ref())
+            .filter(|i| *i != "result")
+            .collect();
+        impls.push(parse_quote! {
+            impl crate::envelope::Envelope for types::#name {
+                type Result = #result;
+                fn take_result(self) -> ::std::option::Option<#result> {
+                    self.result
+                }
+                fn with_result(result: #result) -> Self {
+                    Self {
+                        result: ::std::option::Option::Some(result),
+                        #(#others: ::std::default::Default::default(),)*
+                    }
+                }
+            }
+        });
+        impls.push(parse_quote! {
+            impl ::std::convert::From<#result> for types::#name {
+                fn from(result: #result) -> Self {
+                    <Self as crate::envelope::Envelope>::with_result(result)
+                }
+            }
+        });
+    }
+    impls
+}
+
+fn quote_type(ty: &Type) -> String {
+    ty.to_token_stream().to_string().replace(' ', "")
+}
+
+/// A type as written inside `mod types` (`Peer`, `Vec<Peer>`), as seen from
+/// the crate root: names of the module's own types get `types::`.
+fn qualify(ty: &Type) -> Type {
+    let text = quote_type(ty);
+    let qualified = qualify_text(&text);
+    syn::parse_str(&qualified).unwrap_or_else(|_| ty.clone())
+}
+
+fn qualify_text(text: &str) -> String {
+    // A bare capitalised name (not after `::`) is one of `mod types`' own.
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c.is_ascii_uppercase()) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let end = from
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(from.len());
+        let word = &from[..end];
+        let qualified_already = out.ends_with("::") || out.ends_with(|c: char| c.is_alphanumeric());
+        if !qualified_already && !matches!(word, "Option" | "Vec" | "String" | "Self") {
+            out.push_str("types::");
+        }
+        out.push_str(word);
+        rest = &from[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// For each `PUT`: its body converts from the resource its envelope returns,
+/// field by field, so read-modify-write is `Body::from(&resource)` then a
+/// change. A body field the resource lacks, or holds with another type, fails
+/// the generation naming it: the round trip would lose or change the value.
+fn update_from_resource(
+    structs: &BTreeMap<String, ItemStruct>,
+    facts: &SpecFacts,
+) -> Result<Vec<Item>> {
+    let mut impls = Vec::new();
+    for (body, envelope) in &facts.updates {
+        let (Some(body_struct), Some(envelope_struct)) = (structs.get(body), structs.get(envelope))
+        else {
+            continue;
+        };
+        let Some(resource) = named_fields(envelope_struct)
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "result"))
+            .and_then(|f| option_inner(&f.ty))
+            .map(quote_type)
+        else {
+            continue;
+        };
+        let Some(resource_struct) = structs.get(&resource) else {
+            continue;
+        };
+        let mut fields = Vec::new();
+        for field in named_fields(body_struct) {
+            let ident = field.ident.as_ref().expect("named");
+            let counterpart = named_fields(resource_struct)
+                .find(|f| f.ident.as_ref() == Some(ident))
+                .ok_or_else(|| {
+                    format!(
+                        "{body}.{ident} has no field in {resource} (the resource Update returns): \
+                         a read-modify-write would lose it; type it in the overlay"
+                    )
+                })?;
+            if quote_type(&counterpart.ty) != quote_type(&field.ty) {
+                return Err(format!(
+                    "{body}.{ident} is `{}` but {resource}.{ident} is `{}`: the same field must \
+                     have the same type read and written; fix it in the overlay",
+                    quote_type(&field.ty),
+                    quote_type(&counterpart.ty)
+                )
+                .into());
+            }
+            fields.push(ident.clone());
+        }
+        let body = Ident::new(body, Span::call_site());
+        let resource = Ident::new(&resource, Span::call_site());
+        impls.push(parse_quote! {
+            impl ::std::convert::From<&types::#resource> for types::#body {
+                fn from(resource: &types::#resource) -> Self {
+                    Self {
+                        #(#fields: resource.#fields.clone(),)*
+                    }
+                }
+            }
+        });
+    }
+    Ok(impls)
+}
+
+/// `From<&X> for X` for every struct: a reference is accepted wherever a
+/// value or a builder is (`.body(&body)`, `then.ok(&envelope)`).
+fn from_reference(structs: &BTreeMap<String, ItemStruct>) -> Vec<Item> {
+    structs
+        .keys()
+        .map(|name| {
+            let name = Ident::new(name, Span::call_site());
+            parse_quote! {
+                impl ::std::convert::From<&types::#name> for types::#name {
+                    fn from(value: &types::#name) -> Self {
+                        value.clone()
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// Shapes the generated mocks: a `When` or `Then` method that takes
+/// `value: &T` takes any `V: TryInto<T>` instead (what the client's setters
+/// take: an id as `&str`, a body's builder, a resource for an envelope, or
+/// `&T` as before). A value that does not convert panics with the reason:
+/// a mock is test code, and its setup is wrong.
+pub fn mocks(file: &mut File) -> Result<()> {
+    let operations = module_mut(&mut file.items, "operations")?;
+    for item in items_mut(operations)? {
+        let Item::Impl(block) = item else { continue };
+        let Some(name) = self_type_name(block) else {
+            continue;
+        };
+        if !(name.ends_with("When") || name.ends_with("Then")) {
+            continue;
+        }
+        for member in &mut block.items {
+            let ImplItem::Fn(function) = member else {
+                continue;
+            };
+            let method = function.sig.ident.to_string();
+            let mut taken = None;
+            for input in &mut function.sig.inputs {
+                if let syn::FnArg::Typed(arg) = input
+                    && let syn::Pat::Ident(pat) = &*arg.pat
+                    && pat.ident == "value"
+                    && let Type::Reference(reference) = &*arg.ty
+                {
+                    taken = Some((*reference.elem).clone());
+                    arg.ty = parse_quote!(V);
+                }
+            }
+            let Some(target) = taken else { continue };
+            function.sig.generics = parse_quote!(<V>);
+            function.sig.generics.where_clause = Some(parse_quote!(
+                where V: ::std::convert::TryInto<#target>, V::Error: ::std::fmt::Display
+            ));
+            let what = format!("{name}::{method}");
+            let body = &function.block.stmts;
+            function.block = parse_quote!({
+                let value: #target = match value.try_into() {
+                    Ok(value) => value,
+                    Err(e) => panic!("{}: the mock's value is invalid: {}", #what, e),
+                };
+                let value = &value;
+                #(#body)*
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_progenitor() {
+        assert_eq!(pascal_case("update_peer"), "UpdatePeer");
+        assert_eq!(pascal_case("SinglePeerResponse"), "SinglePeerResponse");
+    }
+
+    #[test]
+    fn own_types_are_qualified() {
+        assert_eq!(qualify_text("Peer"), "types::Peer");
+        assert_eq!(
+            qualify_text("::std::vec::Vec<Peer>"),
+            "::std::vec::Vec<types::Peer>"
+        );
+        assert_eq!(qualify_text("crate::PeerIp"), "crate::PeerIp");
+    }
+}
