@@ -3,6 +3,7 @@
 //! The generated `Client::new` has no authentication and fixed 15 s
 //! timeouts; [`Client::builder`] is the way in.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -30,7 +31,8 @@ pub const DEFAULT_USER_AGENT: &str =
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// Why a client could not be configured. No variant carries a secret.
-#[derive(Debug, thiserror::Error)]
+/// `Debug` is the message (what `?` out of `main` prints).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No credentials were found in the environment.
@@ -86,6 +88,12 @@ pub enum ConfigError {
     /// The HTTP client could not be built (for example, TLS could not start).
     #[error("could not build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// Configures a [`Client`]; made by [`Client::builder`].

@@ -402,6 +402,11 @@ impl ErrorReport<'_> {
                     response.status(),
                     response.as_ref()
                 )?;
+                if response.status() == 429
+                    && let Some(delay) = server_delay(response.headers(), SystemTime::now())
+                {
+                    write_retry_after(f, delay)?;
+                }
                 // A body that was not Cloudflare's envelope is kept in `result`.
                 if let (true, Some(body)) = (response.errors.is_empty(), &response.result) {
                     match body {
@@ -481,6 +486,16 @@ impl ErrorReport<'_> {
             1 => Ok(()),
             n => write!(f, " (after {n} attempts)"),
         }
+    }
+}
+
+/// `; retry after 2 min 5 s`: when a rate-limited caller may come back.
+fn write_retry_after(f: &mut dyn fmt::Write, delay: Duration) -> fmt::Result {
+    let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+    match (seconds / 60, seconds % 60) {
+        (0, s) => write!(f, "; retry after {s} s"),
+        (m, 0) => write!(f, "; retry after {m} min"),
+        (m, s) => write!(f, "; retry after {m} min {s} s"),
     }
 }
 

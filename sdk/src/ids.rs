@@ -56,8 +56,9 @@ pub struct Identifier<K> {
 }
 
 /// Why a value is not an identifier. It names the parameter and the value
-/// (identifiers are not secrets), escaped.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// (identifiers are not secrets), escaped. `Debug` is the same message, so
+/// that `?` out of `main` prints it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InvalidIdentifier {
     parameter: &'static str,
     value: String,
@@ -70,6 +71,12 @@ impl fmt::Display for InvalidIdentifier {
             "{} must be 32 lowercase hexadecimal characters, got {:?}",
             self.parameter, self.value
         )
+    }
+}
+
+impl fmt::Debug for InvalidIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

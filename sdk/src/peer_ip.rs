@@ -74,7 +74,8 @@ impl From<Ipv6Addr> for PeerIp {
 }
 
 /// A string that is not an IPv4 or IPv6 address, given as a peer's ip.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` is the message.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InvalidPeerIp {
     shown: String,
 }
@@ -82,6 +83,12 @@ pub struct InvalidPeerIp {
 impl fmt::Display for InvalidPeerIp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} is not an IPv4 or IPv6 address", self.shown)
+    }
+}
+
+impl fmt::Debug for InvalidPeerIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

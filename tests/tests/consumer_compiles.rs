@@ -6,6 +6,10 @@
 //! `JsonSchema` on every type, the sdk's `schemars` feature) and the typed
 //! mocks compile from the same regeneration.
 //!
+//! The README's first program and its mocks test are compiled too, as a
+//! newcomer would paste them into a crate of their own (the README's
+//! `Cargo.toml` lines as its manifest).
+//!
 //! This runs `cargo check` on a copy of the workspace (the sdk, the CLI and
 //! the mocks, regenerated from a spec with the added fields, and a consumer
 //! crate), so it takes a few minutes the first time. It is ignored by default; CI runs it:
@@ -17,7 +21,7 @@ use std::process::Command;
 /// How a consumer uses the crate: bodies from builders, fields read, errors
 /// matched by kind. No struct literal, no exhaustive struct pattern.
 const CONSUMER: &str = r#"
-use cloudflare_secondary_dns::{Client, Credentials, ErrorKind, types};
+use cloudflare_secondary_dns::{Client, Credentials, ErrorKind, ResponseExt, types};
 
 async fn sync(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
     let body = types::PeerUpdate::builder()
@@ -32,14 +36,14 @@ async fn sync(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
         .body(body)
         .send()
         .await;
-    match response {
-        Ok(response) => {
-            if let Some(peer) = response.into_inner().result {
-                println!("{} {:?} {:?}", peer.name, peer.ip, peer.port);
-            }
+    match response.and_then(ResponseExt::into_result) {
+        Ok(peer) => {
+            println!("{} {:?} {:?}", peer.name, peer.ip, peer.port);
+            let mut again = types::PeerUpdate::from(&peer);
+            again.port = Some(5353);
         }
         Err(err) if err.kind() == ErrorKind::NotFound => println!("gone"),
-        Err(err) => return Err(err.report().to_string().into()),
+        Err(err) => return Err(err.into()),
     }
     let tsig = types::TsigInput::builder()
         .name("tsig.customer.cf.")
@@ -124,9 +128,8 @@ fn workspace(dir: &Path, generated: &Generated) {
     for (path, code) in &generated.files {
         std::fs::write(dir.join(path), code).unwrap();
     }
-    // The crate's README is the workspace's (a symlink in the repo).
-    std::fs::copy(root().join("README.md"), dir.join("sdk/README.md")).unwrap();
-    std::fs::copy(root().join("README.md"), dir.join("README.md")).unwrap();
+    // The crate's front page (its rustdoc).
+    std::fs::copy(root().join("sdk/README.md"), dir.join("sdk/README.md")).unwrap();
     std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     // The sdk's examples' dev-dependency.
     copy_dir(&root().join("stand-in"), &dir.join("stand-in"));
@@ -141,18 +144,60 @@ fn workspace(dir: &Path, generated: &Generated) {
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::create_dir_all(dir.join("consumer/src")).unwrap();
+    std::fs::create_dir_all(dir.join("consumer/tests")).unwrap();
+    // What the README tells a newcomer to write in Cargo.toml, with paths.
     std::fs::write(
         dir.join("consumer/Cargo.toml"),
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\ncloudflare-secondary-dns = { path = \"../sdk\" }\n",
+         [dependencies]\ncloudflare-secondary-dns = { path = \"../sdk\" }\n\
+         tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\n\n\
+         [dev-dependencies]\ncloudflare-secondary-dns-httpmock = { path = \"../sdk-httpmock\" }\n\
+         httpmock = \"0.9\"\n",
     )
     .unwrap();
     std::fs::write(dir.join("consumer/src/main.rs"), CONSUMER).unwrap();
+    // The README's first program and its mocks test, exactly as written.
+    let readme = std::fs::read_to_string(root().join("sdk/README.md")).unwrap();
+    std::fs::create_dir_all(dir.join("consumer/src/bin")).unwrap();
+    std::fs::write(
+        dir.join("consumer/src/bin/readme_usage.rs"),
+        rust_block(&readme, "## Usage", "```rust,no_run\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("consumer/tests/readme_mocks.rs"),
+        rust_block(
+            &readme,
+            "## Testing your code: typed mocks",
+            "```rust,ignore\n",
+        ),
+    )
+    .unwrap();
+}
+
+/// The first code block opened by `fence` after the heading `section`.
+fn rust_block(readme: &str, section: &str, fence: &str) -> String {
+    let from = readme
+        .find(section)
+        .unwrap_or_else(|| panic!("the README has no {section:?}"));
+    readme[from..]
+        .split(fence)
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_else(|| panic!("no {fence:?} block under {section:?}"))
+        .to_owned()
 }
 
 fn check(dir: &Path) -> Result<(), String> {
     let output = Command::new(env!("CARGO"))
-        .args(["check", "--offline", "--quiet", "-p", "consumer"])
+        .args([
+            "check",
+            "--offline",
+            "--quiet",
+            "--all-targets",
+            "-p",
+            "consumer",
+        ])
         .args([
             "-p",
             "cf-secondary-dns",
@@ -201,8 +246,8 @@ fn a_consumer_keeps_compiling_when_an_optional_field_is_added() {
     let grown = Generated::from_spec(&spec_with_new_optional_fields());
     for field in [
         "pub enabled: ::std::option::Option<bool>",
-        "pub mode: ::std::option::Option<PeerMode>",
-        "pub limits: ::std::option::Option<PeerLimits>",
+        "pub mode: ::std::option::Option<SecondaryDnsPeerMode>",
+        "pub limits: ::std::option::Option<SecondaryDnsPeerLimits>",
     ] {
         assert!(grown.sdk().contains(field), "{field}");
     }

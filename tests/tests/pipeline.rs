@@ -260,7 +260,10 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
     }
     for peer in ["Peer", "PeerUpdate"] {
         let body = struct_body(code, peer);
-        assert!(body.contains("pub ip: ::std::option::Option<crate::PeerIp>"), "{body}");
+        assert!(
+            body.contains("pub ip: ::std::option::Option<crate::PeerIp>"),
+            "{body}"
+        );
         // A new enum or nested object is one type, read and written alike.
         assert!(
             body.contains("pub mode: ::std::option::Option<SecondaryDnsTransferMode>"),
@@ -277,7 +280,9 @@ fn fields_added_upstream_reach_the_request_and_response_types() {
     // ... so that a resource read turns into its update body, new fields included.
     for (resource, body) in [("Peer", "PeerUpdate"), ("Tsig", "TsigInput")] {
         let conversion = format!("impl ::std::convert::From<&types::{resource}> for types::{body}");
-        let at = code.find(&conversion).unwrap_or_else(|| panic!("no {conversion}"));
+        let at = code
+            .find(&conversion)
+            .unwrap_or_else(|| panic!("no {conversion}"));
         let end = at + code[at..].find("\n}").unwrap();
         for field in ["mode", "enabled", "limits", "rotation", "comment"] {
             let copied = format!("{field}: resource.{field}.clone()");
