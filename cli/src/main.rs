@@ -5,22 +5,27 @@
 //! account from `CLOUDFLARE_ACCOUNT_ID`, TSIG secrets never on the command
 //! line, output as JSON or a table, and exit codes by kind of failure.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Arg, ArgAction, Command};
-use cloudflare_secondary_dns::{ApiError, Client, ErrorKind};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use cloudflare_secondary_dns::{ApiError, CallOptions, Client, ErrorKind};
+use serde_json::Value;
 
 // progenitor's default `execute_*` hooks leave their arguments unused, and
 // the list callbacks of `CliConfig` serve paginated APIs only.
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, unused_variables, dead_code, clippy::all, clippy::pedantic)]
 mod generated;
+mod edit;
 mod output;
 mod secret_input;
 
 // The generated code names the sdk's identifier types by the paths the sdk
 // itself uses (`crate::AccountIdentifier`); these make them resolve here.
-use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
+use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, PeerIp, TsigIdentifier};
+use edit::{BadEdit, Edit, NOT_BODY_FIELDS, Stopped};
 use generated::{Cli, CliCommand};
 use output::{Format, Printer, visible};
 
@@ -63,6 +68,7 @@ fn command() -> Command {
         .after_help(EXIT_CODES_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .next_help_heading("Global options")
         .arg(
             Arg::new("format")
                 .long("format")
@@ -77,11 +83,38 @@ fn command() -> Command {
                 .global(true)
                 .action(ArgAction::SetTrue)
                 .help("Print TSIG secrets in the output instead of [REDACTED]"),
+        )
+        .arg(
+            Arg::new("dry-run")
+                .long("dry-run")
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help("Create, update, delete: print what would change and the body, send nothing"),
+        )
+        .arg(
+            Arg::new("max-retries")
+                .long("max-retries")
+                .global(true)
+                .value_name("N")
+                .value_parser(clap::value_parser!(u32).range(0..=10))
+                .help("Retries after a failed attempt (default 2; 0 turns retrying off)"),
+        )
+        .arg(
+            Arg::new("timeout")
+                .long("timeout")
+                .global(true)
+                .value_name("SECONDS")
+                .value_parser(clap::value_parser!(u64).range(1..=3600))
+                .help("Time allowed for each attempt (default 60)"),
         );
     for operation in CliCommand::iter() {
         root = root.subcommand(subcommand(operation));
     }
     root.subcommand(
+        Command::new("man")
+            .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1"),
+    )
+    .subcommand(
         Command::new("completions")
             .about("Print a shell completion script (bash, zsh, fish, powershell, elvish)")
             .arg(
@@ -93,40 +126,256 @@ fn command() -> Command {
 }
 
 /// The generated command of `operation`, named for a shell and adjusted where
-/// the tool differs from a plain rendering of the spec.
+/// the tool differs from a plain rendering of the spec. Every rule goes by
+/// the operation's verb (`list_`, `get_`, `create_`, `update_`, `delete_`)
+/// and the flags the spec gave it, not by operation.
 fn subcommand(operation: CliCommand) -> Command {
-    let name = operation.operation_id().replace('_', "-");
-    let mut command = Cli::<Printer>::get_command(operation).name(name);
+    let id = operation.operation_id();
+    let name = id.replace('_', "-");
+    let mut command = Cli::<Printer>::get_command(operation).name(name.clone());
     // progenitor puts the spec's summary and description in one `about`; the
     // summary alone keeps the command list one line per command, and
-    // `--help` shows both.
+    // `--help` shows the description too unless it only repeats the summary.
     if let Some(about) = command.get_about().map(ToString::to_string)
-        && let Some((summary, _)) = about.split_once("\n\n")
+        && let Some((summary, description)) = about.split_once("\n\n")
     {
+        let repeats = description
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(summary);
         let summary = summary.to_owned();
-        command = command.about(summary).long_about(about);
+        command = command.about(summary.clone());
+        command = if repeats {
+            command.long_about(None::<&str>)
+        } else {
+            command.long_about(about)
+        };
     }
-    if command.get_arguments().any(|a| a.get_id() == "account-id") {
-        command = command.mut_arg("account-id", |arg| arg.env("CLOUDFLARE_ACCOUNT_ID"));
-    }
-    if command
+    let flags: Vec<(String, bool)> = command
         .get_arguments()
-        .any(|a| a.get_id() == "json-body-template")
-    {
+        .map(|a| (a.get_id().to_string(), a.is_required_set()))
+        .collect();
+    let path_ids: Vec<&str> = flags
+        .iter()
+        .filter(|(_, r)| *r)
+        .map(|(f, _)| f.as_str())
+        .collect();
+    let body_flags: Vec<String> = flags
+        .iter()
+        .filter(|(flag, required)| !required && !NOT_BODY_FIELDS.contains(&flag.as_str()))
+        .map(|(flag, _)| flag.clone())
+        .collect();
+    if path_ids.contains(&"account-id") {
+        command = command.mut_arg("account-id", |arg| {
+            arg.env("CLOUDFLARE_ACCOUNT_ID").hide_env_values(true)
+        });
+    }
+    if flags.iter().any(|(f, _)| f == "json-body-template") {
         // Generated, but nothing reads it.
         command = command.mut_arg("json-body-template", |arg| arg.hide(true));
     }
-    if secret_input::takes_secret(operation) {
-        command = secret_input::with_secret_args(command);
+    for flag in &body_flags {
+        command = command.mut_arg(flag, |arg| {
+            // A body file and a field flag: the flag would be ignored.
+            let arg = arg.conflicts_with("json-body");
+            match flag.as_str() {
+                // An id in a body is checked before sending, like a path id.
+                "tsig-id" => arg.value_parser(|text: &str| {
+                    TsigIdentifier::try_from(text).map(|_| text.to_owned())
+                }),
+                "peer-id" => arg.value_parser(|text: &str| {
+                    PeerIdentifier::try_from(text).map(|_| text.to_owned())
+                }),
+                "algo" => arg.help(
+                    "TSIG algorithm, with its trailing dot: hmac-sha256., hmac-sha512. (or \
+                     hmac-sha384., hmac-sha224., hmac-sha1., hmac-md5.sig-alg.reg.int.)",
+                ),
+                _ => arg,
+            }
+        });
     }
-    command
+    if secret_input::takes_secret(operation) {
+        command = secret_input::with_secret_args(command)
+            .mut_arg("secret-file", |arg| arg.conflicts_with("json-body"))
+            .mut_arg("secret-env", |arg| arg.conflicts_with("json-body"));
+    }
+    if id.starts_with("update_") {
+        // An update edits: only the flags given change.
+        for flag in &body_flags {
+            command = command.mut_arg(flag, |arg| {
+                arg.required_unless_present(clap::builder::Resettable::<clap::Id>::Reset)
+            });
+        }
+        command = command.arg(
+            Arg::new("unset")
+                .long("unset")
+                .value_name("FIELD")
+                .action(ArgAction::Append)
+                .conflicts_with("json-body")
+                .help("Remove an optional field (e.g. --unset tsig-id); repeatable"),
+        );
+    }
+    if id.starts_with("get_") && list_of(operation).is_some() {
+        // Found by name: the list, filtered.
+        if let Some(resource_id) = path_ids.iter().find(|f| **f != "account-id") {
+            let resource_id = (*resource_id).to_owned();
+            command = command
+                .mut_arg(&resource_id, |arg| {
+                    arg.required(false).required_unless_present("name")
+                })
+                .arg(
+                    Arg::new("name")
+                        .long("name")
+                        .conflicts_with(&resource_id)
+                        .help("Find it by its name instead of its id"),
+                );
+        }
+    }
+    if id.starts_with("delete_") {
+        command = command.arg(
+            Arg::new("yes")
+                .long("yes")
+                .short('y')
+                .action(ArgAction::SetTrue)
+                .help("Do not ask for confirmation (asked only on a terminal)"),
+        );
+    }
+    command.after_help(examples(&name, &path_ids, &body_flags))
+}
+
+/// An `EXAMPLES` section from the command's verb and flags, with the spec's
+/// example values.
+fn examples(name: &str, path_ids: &[&str], body_flags: &[String]) -> String {
+    let example = |flag: &str| -> &str {
+        match flag {
+            "peer-id" => "23ff594956f20c2a721606e94745a8aa",
+            "tsig-id" => "69cd1e104af3e6ed3cb344f263fd0d5a",
+            "ip" => "192.0.2.53",
+            "port" => "53",
+            "ixfr-enable" => "true",
+            "algo" => "hmac-sha512.",
+            "name" if name.ends_with("tsig") => "tsig.customer.cf.",
+            _ => "my-peer-1",
+        }
+    };
+    let ids: String = path_ids
+        .iter()
+        .filter(|f| **f != "account-id")
+        .map(|f| format!(" --{f} {}", example(f)))
+        .collect();
+    let bin = "cf-secondary-dns";
+    let secret =
+        if name.ends_with("tsig") && !name.starts_with("delete") && !name.starts_with("get") {
+            " --secret-file tsig.key"
+        } else {
+            ""
+        };
+    let mut lines = Vec::new();
+    match name.split('-').next().unwrap_or_default() {
+        "list" => {
+            lines.push(format!("{bin} {name} --format table"));
+            lines.push(format!("{bin} {name} | jq -r '.[].id'"));
+        }
+        "get" => {
+            lines.push(format!("{bin} {name}{ids}"));
+            lines.push(format!("{bin} {name} --name {}", example("name")));
+        }
+        "create" => {
+            let flags: String = body_flags
+                .iter()
+                .map(|f| format!(" --{f} {}", example(f)))
+                .collect();
+            lines.push(format!("{bin} {name}{flags}{secret} --dry-run"));
+            lines.push(format!("{bin} {name}{flags}{secret}"));
+        }
+        "update" => {
+            let first = body_flags
+                .iter()
+                .find(|f| *f != "name")
+                .map_or(String::new(), |f| format!(" --{f} {}", example(f)));
+            lines.push(format!("{bin} {name}{ids}{first} --dry-run"));
+            lines.push(format!("{bin} {name}{ids}{first}"));
+            if body_flags.iter().any(|f| f == "tsig-id") {
+                lines.push(format!("{bin} {name}{ids} --unset tsig-id"));
+            }
+            if !secret.is_empty() {
+                lines.push(format!(
+                    "{bin} {name}{ids}{secret}    # rotate only the secret"
+                ));
+            }
+        }
+        "delete" => {
+            lines.push(format!("{bin} {name}{ids}"));
+            lines.push(format!(
+                "{bin} {name}{ids} --yes    # in a script: no question"
+            ));
+        }
+        _ => {}
+    }
+    let mut text = String::from("Examples:\n");
+    for line in lines {
+        text.push_str("  ");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.trim_end().to_owned()
+}
+
+/// The list operation of a get (`get_peer` → `list_peers`), if there is one.
+fn list_of(get: CliCommand) -> Option<CliCommand> {
+    let noun = get.operation_id().strip_prefix("get_")?;
+    CliCommand::iter().find(|c| c.operation_id() == format!("list_{noun}s"))
+}
+
+/// The get operation of an update (`update_peer` → `get_peer`).
+fn get_of(update: CliCommand) -> Option<CliCommand> {
+    let noun = update.operation_id().strip_prefix("update_")?;
+    CliCommand::iter().find(|c| c.operation_id() == format!("get_{noun}"))
+}
+
+/// A hint for a usage error an operator is likely to make.
+fn usage_hint(err: &clap::Error, args: &[String]) -> Option<String> {
+    let subcommand = args.iter().skip(1).find(|a| !a.starts_with('-'))?;
+    match err.kind() {
+        clap::error::ErrorKind::MissingRequiredArgument
+            if err.to_string().contains("--account-id") =>
+        {
+            Some("hint: pass --account-id or set CLOUDFLARE_ACCOUNT_ID".to_owned())
+        }
+        clap::error::ErrorKind::UnknownArgument if subcommand.starts_with("create-") => {
+            let update = subcommand.replacen("create-", "update-", 1);
+            let flag = err.get(clap::error::ContextKind::InvalidArg)?.to_string();
+            let flag = flag.split(['=', ' ']).next()?.to_owned();
+            let update_command = CliCommand::iter()
+                .find(|c| c.operation_id().replace('_', "-") == update)
+                .map(Cli::<Printer>::get_command)?;
+            let takes_it = update_command
+                .get_arguments()
+                .any(|a| a.get_long().is_some_and(|long| format!("--{long}") == flag));
+            let id_flag = update_command
+                .get_arguments()
+                .find(|a| a.is_required_set() && a.get_id() != "account-id")?
+                .get_id()
+                .to_string();
+            takes_it.then(|| {
+                format!(
+                    "hint: Cloudflare creates it with a name only; set {flag} afterwards with \
+                     `cf-secondary-dns {update} --{id_flag} <the new id> {flag} …`"
+                )
+            })
+        }
+        _ => None,
+    }
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
         Err(err) => {
             let _ = err.print();
+            if let Some(hint) = usage_hint(&err, &args) {
+                eprintln!("{hint}");
+            }
             return if err.use_stderr() {
                 ExitCode::from(exit::USAGE)
             } else {
@@ -143,9 +392,18 @@ fn main() -> ExitCode {
             .expect("required");
         // Written whole, not by clap_complete (which panics on a closed
         // stdout): a closed pipe ends the command quietly, like the others.
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut command(), "cf-secondary-dns", &mut script);
-        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
+        let script = completion_script(shell);
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), script.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    if name == "man" {
+        let mut page = Vec::new();
+        let rendered = clap_mangen::Man::new(command()).render(&mut page);
+        if let Err(err) = rendered {
+            eprintln!("error: cannot render the man page: {err}");
+            return ExitCode::from(exit::CONFIGURATION);
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &page);
         return ExitCode::SUCCESS;
     }
     let Some(operation) = CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == name)
@@ -174,11 +432,145 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::CONFIGURATION);
         }
     };
-    let cli = Cli::new(client, printer);
-    match runtime.block_on(cli.execute(operation, sub_matches)) {
+    let mut options = CallOptions::new();
+    if let Some(retries) = matches.get_one::<u32>("max-retries") {
+        options = options.max_retries(*retries);
+    }
+    if let Some(seconds) = matches.get_one::<u64>("timeout") {
+        options = options.timeout(Duration::from_secs(*seconds));
+    }
+    let client = client.with_options(options);
+    let dry_run = matches.get_flag("dry-run");
+    match runtime.block_on(run(client, operation, sub_matches, printer, dry_run)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<Stopped>().is_some() => ExitCode::SUCCESS,
         Err(err) => ExitCode::from(report(&err)),
     }
+}
+
+/// Runs `operation` as its verb asks: a get by name lists and filters; an
+/// update reads, edits and writes; a delete asks first on a terminal.
+async fn run(
+    client: Client,
+    operation: CliCommand,
+    matches: &ArgMatches,
+    printer: Printer,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let id = operation.operation_id();
+    if let Ok(Some(name)) = matches.try_get_one::<String>("name")
+        && id.starts_with("get_")
+        && let Some(list) = list_of(operation)
+    {
+        let all = read(&client, list, matches).await?;
+        let found: Vec<Value> = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|item| item["name"] == name.as_str())
+            .cloned()
+            .collect();
+        return match found.as_slice() {
+            [one] => {
+                printer.print_value(one.clone());
+                Ok(())
+            }
+            [] => Err(NotFoundByName(name.clone()).into()),
+            many => {
+                let ids: Vec<&str> = many.iter().filter_map(|m| m["id"].as_str()).collect();
+                anyhow::bail!(
+                    "{} have the name {name:?}: give the id ({})",
+                    many.len(),
+                    ids.join(", ")
+                )
+            }
+        };
+    }
+    let printer = if let Some(get) = get_of(operation) {
+        let current = read(&client, get, matches).await?;
+        printer.editing(Edit::new(current, dry_run))
+    } else if id.starts_with("create_") && dry_run {
+        printer.editing(Edit::new(Value::Object(Default::default()), dry_run))
+    } else if id.starts_with("delete_") {
+        let target: Vec<String> = matches
+            .ids()
+            .filter(|a| a.as_str().ends_with("-id"))
+            .filter_map(|a| {
+                let value = matches
+                    .get_raw(a.as_str())?
+                    .next()?
+                    .to_string_lossy()
+                    .into_owned();
+                Some(format!("{a} {value}"))
+            })
+            .collect();
+        let target = target.join(", ");
+        if dry_run {
+            eprintln!(
+                "would send {} ({target})",
+                operation.operation_id().replace('_', " ")
+            );
+            return Err(Stopped::DryRun.into());
+        }
+        if !matches.get_flag("yes") && std::io::stdin().is_terminal() {
+            eprint!(
+                "{} ({target})? [y/N] ",
+                operation.operation_id().replace('_', " ")
+            );
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                anyhow::bail!("not deleted: not confirmed (--yes skips the question)");
+            }
+        }
+        printer
+    } else {
+        printer
+    };
+    Cli::new(client, printer).execute(operation, matches).await
+}
+
+/// The `result` of the read `operation`, with the ids of `matches`.
+async fn read(
+    client: &Client,
+    operation: CliCommand,
+    matches: &ArgMatches,
+) -> anyhow::Result<Value> {
+    let (printer, captured) = Printer::capturing();
+    Cli::new(client.clone(), printer)
+        .execute(operation, matches)
+        .await?;
+    Ok(captured.take().unwrap_or(Value::Null))
+}
+
+/// `get-* --name` matched nothing.
+#[derive(Debug)]
+struct NotFoundByName(String);
+
+impl std::fmt::Display for NotFoundByName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "nothing has the name {:?}", self.0)
+    }
+}
+
+impl std::error::Error for NotFoundByName {}
+
+/// The completion script for `shell`.
+fn completion_script(shell: clap_complete::Shell) -> String {
+    const BIN: &str = "cf-secondary-dns";
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), BIN, &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6 names a subcommand's case arm by replacing every
+        // `-` of the path, the binary's name included, with `__subcmd__`,
+        // but tracks the command it is in with the binary's `-` as `__`: for
+        // a hyphenated binary no subcommand's flags complete. Name the arms
+        // as the tracker does.
+        script = script.replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+    }
+    script
 }
 
 /// Prints `err` on stderr in one line and says which exit status it is.
@@ -196,6 +588,14 @@ fn report(err: &anyhow::Error) -> u8 {
             ErrorKind::InvalidRequest => exit::USAGE,
             _ => exit::API_REFUSED,
         };
+    }
+    if let Some(bad) = err.downcast_ref::<BadEdit>() {
+        eprintln!("error: {}", visible(&bad.to_string()));
+        return exit::USAGE;
+    }
+    if let Some(missing) = err.downcast_ref::<NotFoundByName>() {
+        eprintln!("error: {}", visible(&missing.to_string()));
+        return exit::NOT_FOUND;
     }
     if err.downcast_ref::<secret_input::MissingSecret>().is_some() {
         eprintln!("error: {err}");

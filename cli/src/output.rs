@@ -5,11 +5,14 @@
 use std::borrow::Cow;
 use std::io::Write as _;
 
+use std::sync::{Arc, Mutex};
+
 use clap::ArgMatches;
-use cloudflare_secondary_dns::{Error, ResponseValue, builder};
+use cloudflare_secondary_dns::{Error, ResponseValue, builder, types};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::edit::Edit;
 use crate::generated::CliConfig;
 use crate::secret_input;
 
@@ -22,10 +25,15 @@ pub enum Format {
     Table,
 }
 
-/// Prints results and supplies TSIG secrets to the generated commands.
+/// Prints results and supplies TSIG secrets and edited bodies to the
+/// generated commands.
 pub struct Printer {
     format: Format,
     show_secrets: bool,
+    /// Keeps the `result` instead of printing it (the read before an edit).
+    captured: Option<Captured>,
+    /// For an update (and a create with `--dry-run`): the body is edited.
+    edit: Option<Edit>,
 }
 
 impl Printer {
@@ -33,7 +41,40 @@ impl Printer {
         Self {
             format,
             show_secrets,
+            captured: None,
+            edit: None,
         }
+    }
+
+    /// A printer that keeps the result (secrets included) in the slot it
+    /// returns too, instead of printing it.
+    pub fn capturing() -> (Self, Captured) {
+        let slot = Captured::default();
+        let printer = Self {
+            captured: Some(slot.clone()),
+            ..Self::new(Format::Json, true)
+        };
+        (printer, slot)
+    }
+
+    /// Bodies are edited from `edit` (see `edit.rs`).
+    pub fn editing(mut self, edit: Edit) -> Self {
+        self.edit = Some(edit);
+        self
+    }
+
+    /// Prints `result` as the format says (secrets redacted unless shown).
+    pub fn print_value(&self, mut result: Value) {
+        if !self.show_secrets {
+            redact_secrets(&mut result);
+        }
+        let text = match self.format {
+            Format::Json => {
+                serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string())
+            }
+            Format::Table => table(&result),
+        };
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
     fn print_result(&self, envelope: &impl Serialize) {
@@ -43,6 +84,12 @@ impl Printer {
                     .get_mut("result")
                     .map(Value::take)
                     .unwrap_or(Value::Null);
+                if let Some(Captured(slot)) = &self.captured {
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(result);
+                    }
+                    return;
+                }
                 if !self.show_secrets {
                     redact_secrets(&mut result);
                 }
@@ -70,10 +117,26 @@ impl Printer {
         }
         Ok(())
     }
+
+    /// The secret flags' value, for an edited body (none: keep the current).
+    fn secret_field(matches: &ArgMatches) -> anyhow::Result<Option<(&'static str, Value)>> {
+        Ok(secret_input::read_secret(matches)?.map(|secret| ("secret", Value::String(secret))))
+    }
+}
+
+/// Where a capturing printer keeps the result.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Option<Value>>>);
+
+impl Captured {
+    /// The result kept, if a command printed one.
+    pub fn take(&self) -> Option<Value> {
+        self.0.lock().ok()?.take()
+    }
 }
 
 /// Replaces every `secret` member with `[REDACTED]`.
-fn redact_secrets(value: &mut Value) {
+pub fn redact_secrets(value: &mut Value) {
     match value {
         Value::Object(members) => {
             for (key, member) in members.iter_mut() {
@@ -186,6 +249,9 @@ impl CliConfig for Printer {
     where
         T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
     {
+        if let Some(edit) = &self.edit {
+            edit.report_changes();
+        }
         self.print_result(value.as_ref());
     }
 
@@ -223,11 +289,42 @@ impl CliConfig for Printer {
     {
     }
 
+    // One line per operation with a body: which body type it edits.
+    fn execute_create_peer(
+        &self,
+        matches: &ArgMatches,
+        request: &mut builder::CreatePeer,
+    ) -> anyhow::Result<()> {
+        if let Some(edit) = &self.edit {
+            let body: types::PeerCreate = edit.apply(matches, "peer", None)?;
+            *request = request.clone().body(body);
+        }
+        Ok(())
+    }
+
+    fn execute_update_peer(
+        &self,
+        matches: &ArgMatches,
+        request: &mut builder::UpdatePeer,
+    ) -> anyhow::Result<()> {
+        if let Some(edit) = &self.edit {
+            let body: types::PeerUpdate = edit.apply(matches, "peer", None)?;
+            *request = request.clone().body(body);
+        }
+        Ok(())
+    }
+
     fn execute_create_tsig(
         &self,
         matches: &ArgMatches,
         request: &mut builder::CreateTsig,
     ) -> anyhow::Result<()> {
+        if let Some(edit) = &self.edit {
+            let secret = Self::secret_field(matches)?.ok_or(secret_input::MissingSecret)?;
+            let body: types::TsigInput = edit.apply(matches, "TSIG key", Some(secret))?;
+            *request = request.clone().body(body);
+            return Ok(());
+        }
         self.secret_into(matches, |secret| {
             *request = request.clone().body_map(|body| body.secret(secret));
         })
@@ -238,6 +335,12 @@ impl CliConfig for Printer {
         matches: &ArgMatches,
         request: &mut builder::UpdateTsig,
     ) -> anyhow::Result<()> {
+        if let Some(edit) = &self.edit {
+            let body: types::TsigInput =
+                edit.apply(matches, "TSIG key", Self::secret_field(matches)?)?;
+            *request = request.clone().body(body);
+            return Ok(());
+        }
         self.secret_into(matches, |secret| {
             *request = request.clone().body_map(|body| body.secret(secret));
         })

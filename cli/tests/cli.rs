@@ -69,6 +69,19 @@ fn ok(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).expect("stdout is the result as JSON")
 }
 
+/// The result of an update, which says on stderr what changed.
+fn edited(run: &Run) -> serde_json::Value {
+    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .lines()
+            .all(|l| l.starts_with("  ") && l.contains(" → ")),
+        "stderr holds only the changes: {}",
+        run.stderr
+    );
+    serde_json::from_str(&run.stdout).expect("stdout is the result as JSON")
+}
+
 /// A stand-in on its own runtime thread; it serves until the test ends.
 fn stand_in() -> (
     String,
@@ -144,7 +157,7 @@ fn every_peer_command_against_the_stand_in() {
     insta::assert_json_snapshot!("create_peer", created);
     let new_id = created["id"].as_str().unwrap().to_owned();
 
-    let updated = ok(&cli(
+    let updated = edited(&cli(
         &url,
         &[
             "update-peer",
@@ -251,7 +264,7 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     }
 
     let id = from_env["id"].as_str().unwrap();
-    let updated = ok(&cli_with(
+    let updated = edited(&cli_with(
         &url,
         &[
             "update-tsig",
@@ -456,6 +469,376 @@ fn shell_completions() {
         let script = String::from_utf8(output.stdout).unwrap();
         assert!(script.contains("update-peer"), "{shell}");
     }
+}
+
+/// Whether `shell` is installed; CI installs all three, so there a missing
+/// one fails instead of skipping.
+fn have(shell: &str) -> bool {
+    let found = Command::new(shell)
+        .arg("-c")
+        .arg("exit 0")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "{shell} is not installed"
+    );
+    if !found {
+        eprintln!("skipped: {shell} is not installed");
+    }
+    found
+}
+
+/// A directory with the binary on its PATH and each shell's script.
+fn completion_home() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cf-completions-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    let bin = dir.join("bin/cf-secondary-dns");
+    if !bin.exists() {
+        std::os::unix::fs::symlink(BINARY, &bin).unwrap();
+    }
+    for (shell, file) in [
+        ("bash", "c.bash"),
+        ("fish", "c.fish"),
+        ("zsh", "_cf-secondary-dns"),
+    ] {
+        let script = run(&["completions", shell], &[], None).stdout;
+        std::fs::write(dir.join(file), script).unwrap();
+    }
+    dir
+}
+
+/// Each shell completes a subcommand's own flags, by running its completion
+/// (not only checking the script's syntax).
+#[test]
+fn each_shell_completes_subcommands_and_their_flags() {
+    let home = completion_home();
+    let path = format!("{}:/usr/bin:/bin", home.join("bin").display());
+    let shell = |program: &str, script: &str| {
+        let output = Command::new(program)
+            .args(["-c", script])
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    if have("bash") {
+        let complete = |words: &str| {
+            shell(
+                "bash",
+                &format!(
+                    "source {}/c.bash; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+                     _cf__secondary__dns cf-secondary-dns \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; \
+                     printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                    home.display()
+                ),
+            )
+        };
+        let flags = complete("cf-secondary-dns list-peers --f");
+        assert_eq!(flags.trim(), "--format", "bash: {flags}");
+        let flags = complete("cf-secondary-dns update-peer --");
+        for flag in ["--peer-id", "--port", "--unset", "--dry-run"] {
+            assert!(
+                flags.lines().any(|l| l == flag),
+                "bash lacks {flag}: {flags}"
+            );
+        }
+        let commands = complete("cf-secondary-dns upd");
+        assert!(
+            commands.lines().any(|l| l == "update-peer"),
+            "bash: {commands}"
+        );
+    }
+    if have("fish") {
+        let complete = |line: &str| {
+            shell(
+                "fish",
+                &format!(
+                    "source {}/c.fish; complete --do-complete '{line}'",
+                    home.display()
+                ),
+            )
+        };
+        let flags = complete("cf-secondary-dns list-peers --f");
+        assert!(flags.starts_with("--format\t"), "fish: {flags}");
+        let flags = complete("cf-secondary-dns update-peer --");
+        for flag in ["--peer-id", "--port", "--unset"] {
+            assert!(
+                flags.lines().any(|l| l.starts_with(&format!("{flag}\t"))),
+                "fish lacks {flag}: {flags}"
+            );
+        }
+        let commands = complete("cf-secondary-dns upd");
+        assert!(
+            commands.lines().any(|l| l.starts_with("update-peer")),
+            "fish: {commands}"
+        );
+    }
+    if have("zsh") {
+        // zsh completes only in an interactive line editor: drive one in a
+        // pseudo-terminal (zpty), type the words and a TAB, read the listing.
+        let complete = |line: &str| {
+            let script = format!(
+                r#"zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'PS1="> "; fpath=({home} $fpath); autoload -U compinit; compinit -u -D; setopt nobeep; LISTMAX=1000'
+zpty -w -n z "{line}"$'\t'
+sleep 2
+out=""
+while zpty -r -t z chunk; do out+=$chunk; done
+print -r -- "$out"
+zpty -d z"#,
+                home = home.display()
+            );
+            shell("zsh", &script)
+        };
+        let listing = complete("cf-secondary-dns list-peers --");
+        for flag in ["--account-id", "--format", "--show-secrets"] {
+            assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
+        }
+        let listing = complete("cf-secondary-dns update-peer --");
+        for flag in ["--peer-id", "--unset", "--ixfr-enable"] {
+            assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[test]
+fn a_man_page() {
+    let output = run(&["man"], &[], None);
+    assert!(output.status.success());
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie"),
+        "roff: {}",
+        &page[..80.min(page.len())]
+    );
+    assert!(page.contains(".TH cf-secondary-dns 1"), "{page}");
+    assert!(page.contains("update\\-peer"), "the subcommands are listed");
+}
+
+/// An update changes only the flags it is given, says what changed, can
+/// clear an optional field, and refuses what it would ignore.
+#[test]
+fn updates_edit_only_what_the_flags_name() {
+    let (url, _thread, _stop) = stand_in();
+    let before = ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID]));
+
+    // A typo'd or forgotten --name no longer renames: only --port is sent as new.
+    let run = cli(
+        &url,
+        &[
+            "update-peer",
+            "--peer-id",
+            EXAMPLE_PEER_ID,
+            "--port",
+            "5353",
+        ],
+    );
+    let after = edited(&run);
+    assert_eq!(run.stderr, "  port: 53 → 5353\n");
+    let mut expected = before.clone();
+    expected["port"] = 5353.into();
+    assert_eq!(after, expected);
+
+    // The same again: nothing to change, nothing sent, success.
+    let again = cli(
+        &url,
+        &[
+            "update-peer",
+            "--peer-id",
+            EXAMPLE_PEER_ID,
+            "--port",
+            "5353",
+        ],
+    );
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, "");
+    assert!(
+        again.stderr.contains("nothing to change"),
+        "{}",
+        again.stderr
+    );
+
+    // A dry run prints the body it would send and sends nothing.
+    let dry = cli(
+        &url,
+        &[
+            "update-peer",
+            "--peer-id",
+            EXAMPLE_PEER_ID,
+            "--unset",
+            "tsig-id",
+            "--ip",
+            "192.0.2.1",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    let body: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"name": "my-peer-1", "ip": "192.0.2.1", "port": 5353, "ixfr_enable": false})
+    );
+    assert!(
+        dry.stderr
+            .contains("tsig_id: 69cd1e104af3e6ed3cb344f263fd0d5a → (unset)"),
+        "{}",
+        dry.stderr
+    );
+    assert!(dry.stderr.contains("nothing was sent"), "{}", dry.stderr);
+    assert_eq!(
+        ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID])),
+        after
+    );
+
+    // Removing the TSIG key for real.
+    let cleared = edited(&cli(
+        &url,
+        &[
+            "update-peer",
+            "--peer-id",
+            EXAMPLE_PEER_ID,
+            "--unset",
+            "tsig-id",
+        ],
+    ));
+    assert_eq!(cleared.get("tsig_id"), None, "{cleared}");
+
+    // Refused before any request: a required field, an unknown one, a body
+    // file with a flag it would override, an invalid TSIG id in the body.
+    for (args, says) in [
+        (vec!["--unset", "name"], "requires it"),
+        (vec!["--unset", "colour"], "no such optional field"),
+        (
+            vec!["--json-body", "/dev/null", "--port", "3"],
+            "cannot be used with",
+        ),
+        (
+            vec!["--tsig-id", "not-an-id"],
+            "tsig_id must be 32 lowercase hexadecimal characters",
+        ),
+    ] {
+        let mut line = vec!["update-peer", "--peer-id", EXAMPLE_PEER_ID];
+        line.extend(args);
+        let refused = cli(&url, &line);
+        assert_eq!(refused.status, 2, "{line:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains(says),
+            "{line:?}: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(
+        ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID])),
+        cleared
+    );
+}
+
+/// Rotating a TSIG secret alone keeps the name and algorithm.
+#[test]
+fn a_tsig_secret_rotates_alone() {
+    let (url, _thread, _stop) = stand_in();
+    let run = cli_with(
+        &url,
+        &[
+            "update-tsig",
+            "--tsig-id",
+            EXAMPLE_TSIG_ID,
+            "--secret-env",
+            "NEW_SECRET",
+        ],
+        &[("NEW_SECRET", "bmV3LXNlY3JldA==")],
+        None,
+    );
+    let updated = edited(&run);
+    assert_eq!(run.stderr, "  secret: [REDACTED] → [REDACTED]\n");
+    assert!(!run.stdout.contains("bmV3LXNlY3JldA=="));
+    let shown = ok(&cli(
+        &url,
+        &["get-tsig", "--tsig-id", EXAMPLE_TSIG_ID, "--show-secrets"],
+    ));
+    assert_eq!(shown["secret"], "bmV3LXNlY3JldA==");
+    assert_eq!(
+        (&shown["name"], &shown["algo"]),
+        (&updated["name"], &updated["algo"])
+    );
+}
+
+#[test]
+fn safety_and_scripting_flags() {
+    let (url, _thread, _stop) = stand_in();
+    // Found by name.
+    let by_name = ok(&cli(&url, &["get-peer", "--name", "my-peer-1"]));
+    assert_eq!(by_name["id"], EXAMPLE_PEER_ID);
+    let none = cli(&url, &["get-peer", "--name", "nope"]);
+    assert_eq!(none.status, 4, "{}", none.stderr);
+
+    // A create's dry run shows the body; a delete's names what it would delete.
+    let dry = cli(&url, &["create-peer", "--name", "p2", "--dry-run"]);
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&dry.stdout).unwrap(),
+        serde_json::json!({"name": "p2"})
+    );
+    let dry = cli(
+        &url,
+        &["delete-peer", "--peer-id", EXAMPLE_PEER_ID, "--dry-run"],
+    );
+    assert_eq!((dry.status, dry.stdout.as_str()), (0, ""), "{}", dry.stderr);
+    assert!(dry.stderr.contains(EXAMPLE_PEER_ID), "{}", dry.stderr);
+    let listed = ok(&cli(&url, &["list-peers"]));
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "nothing was created or deleted"
+    );
+
+    // Not a terminal: no question (with or without --yes).
+    let deleted = ok(&cli(
+        &url,
+        &["delete-peer", "--peer-id", EXAMPLE_PEER_ID, "--yes"],
+    ));
+    assert_eq!(deleted["id"], EXAMPLE_PEER_ID);
+
+    // create-peer takes a name only, and says where the rest goes.
+    let ip = cli(&url, &["create-peer", "--name", "p", "--ip", "192.0.2.1"]);
+    assert_eq!(ip.status, 2);
+    assert!(
+        ip.stderr
+            .contains("update-peer --peer-id <the new id> --ip"),
+        "{}",
+        ip.stderr
+    );
+
+    // A missing account says where it comes from.
+    let output = run(
+        &["list-peers"],
+        &[("CLOUDFLARE_API_TOKEN", "t"), ("CLOUDFLARE_BASE_URL", &url)],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CLOUDFLARE_ACCOUNT_ID"));
+
+    // Retries and timeouts from the command line; a 429 says when to come back.
+    let limited = failing_server(429, "retry-after: 120\r\n");
+    let run = cli(&limited, &["list-peers", "--max-retries", "0"]);
+    assert_eq!(run.status, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("retry after 2 min"), "{}", run.stderr);
+    let busy = failing_server(503, "");
+    let once = cli(
+        &busy,
+        &["list-peers", "--max-retries", "0", "--timeout", "5"],
+    );
+    assert!(!once.stderr.contains("attempts"), "{}", once.stderr);
+    let twice = cli(&busy, &["list-peers", "--max-retries", "1"]);
+    assert!(
+        twice.stderr.contains("(after 2 attempts)"),
+        "{}",
+        twice.stderr
+    );
 }
 
 /// A server's text reaches a terminal defused: a table cannot gain rows or

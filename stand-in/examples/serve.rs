@@ -3,15 +3,19 @@
 //!
 //! ```text
 //! cargo run -p secondary-dns-stand-in --example serve
-//! CLOUDFLARE_API_TOKEN=x CLOUDFLARE_BASE_URL=<printed URL> \
-//!     CLOUDFLARE_ACCOUNT_ID=01a7362d577a6c3019a474fd6f485823 cf-secondary-dns list-peers
 //! ```
+//!
+//! It prints the environment to paste into another shell.
 
-use secondary_dns_stand_in::StandIn;
+use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, StandIn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let stand_in = StandIn::start().await;
-    println!("{}", stand_in.uri());
+    println!("# A stand-in of Cloudflare's Secondary DNS API is listening. In another shell:");
+    println!("export CLOUDFLARE_API_TOKEN=stand-in-token");
+    println!("export CLOUDFLARE_BASE_URL={}", stand_in.uri());
+    println!("export CLOUDFLARE_ACCOUNT_ID={EXAMPLE_ACCOUNT_ID}");
+    println!("# then e.g.: cf-secondary-dns list-peers --format table   (Ctrl-C here stops it)");
     let _ = tokio::signal::ctrl_c().await;
 }

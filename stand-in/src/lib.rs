@@ -349,7 +349,9 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
                 Kind::Tsig => checked_tsig(&body()?)?,
             };
             let record = account.records(kind).get_mut(id).expect("checked above");
-            // Fields left out of an update keep their value.
+            // A PUT replaces the resource: a field left out is cleared, as in
+            // Cloudflare's PUTs ("a full replace"); the id stays.
+            record.retain(|field, _| field == "id");
             record.extend(fields);
             Ok((200, Value::Object(record.clone()), None))
         }

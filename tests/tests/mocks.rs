@@ -2,6 +2,10 @@
 //! operation through its generated `MockServerExt` method, and a failure
 //! envelope reaching the caller as a typed error.
 
+// `then.ok(&typed(..))`: the `&` is what lets `typed`'s type be inferred
+// from the matcher (clippy's suggestion to drop it does not compile).
+#![allow(clippy::needless_borrows_for_generic_args)]
+
 use cloudflare_secondary_dns::{
     AccountIdentifier, Client, Credentials, ErrorKind, PeerIdentifier, TsigIdentifier, types,
 };

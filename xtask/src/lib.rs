@@ -162,7 +162,12 @@ fn base_settings() -> GenerationSettings {
         )
         // A peer's ip, the same type read and written: an address when a
         // caller sets it, any string Cloudflare sends kept verbatim.
-        .with_replacement("PeerIp", "crate::PeerIp", std::iter::empty())
+        // (`FromStr` and `Display` make it a flag of the CLI, `--ip`.)
+        .with_replacement(
+            "PeerIp",
+            "crate::PeerIp",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
         // Generated types derive Debug; the TSIG secret must never print.
         .with_replacement(
             "TsigSecret",
