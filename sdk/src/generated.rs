@@ -333,7 +333,7 @@ pub mod types {
         impl ApiResponseCommonFailure {
             /**Sets `errors`.
 
-**Required**: building without it fails (`no value supplied for errors`).*/
+This field is **required**: building without it fails (`no value supplied for errors`).*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -376,7 +376,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstFalse>,
@@ -488,7 +488,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstTrue>,
@@ -601,7 +601,7 @@ Optional: `None` by default, and then not sent.*/
         impl Peer {
             /**Sets `id`.
 
-**Required**: building without it fails (`no value supplied for id`).*/
+This field is **required**: building without it fails (`no value supplied for id`).*/
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -642,7 +642,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**The name of the peer.
 
-**Required**: building without it fails (`no value supplied for name`).*/
+This field is **required**: building without it fails (`no value supplied for name`).*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -808,7 +808,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstTrue>,
@@ -863,7 +863,7 @@ Optional: `None` by default, and then not sent.*/
         impl PeerCreate {
             /**The name of the peer.
 
-**Required**: building without it fails (`no value supplied for name`).*/
+This field is **required**: building without it fails (`no value supplied for name`).*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -952,7 +952,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**The name of the peer.
 
-**Required**: building without it fails (`no value supplied for name`).*/
+This field is **required**: building without it fails (`no value supplied for name`).*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1047,7 +1047,7 @@ Optional: `None` by default, and then not sent.*/
         impl ResponseInfo {
             /**Sets `code`.
 
-**Required**: building without it fails (`no value supplied for code`).*/
+This field is **required**: building without it fails (`no value supplied for code`).*/
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -1079,7 +1079,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Sets `message`.
 
-**Required**: building without it fails (`no value supplied for message`).*/
+This field is **required**: building without it fails (`no value supplied for message`).*/
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1364,7 +1364,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstTrue>,
@@ -1474,7 +1474,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstTrue>,
@@ -1534,7 +1534,7 @@ Optional: `None` by default, and then not sent.*/
         impl Tsig {
             /**TSIG algorithm.
 
-**Required**: building without it fails (`no value supplied for algo`).*/
+This field is **required**: building without it fails (`no value supplied for algo`).*/
             pub fn algo<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1549,7 +1549,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Sets `id`.
 
-**Required**: building without it fails (`no value supplied for id`).*/
+This field is **required**: building without it fails (`no value supplied for id`).*/
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1562,7 +1562,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**TSIG key name.
 
-**Required**: building without it fails (`no value supplied for name`).*/
+This field is **required**: building without it fails (`no value supplied for name`).*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1577,7 +1577,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**TSIG secret.
 
-**Required**: building without it fails (`no value supplied for secret`).*/
+This field is **required**: building without it fails (`no value supplied for secret`).*/
             pub fn secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::secret::TsigSecret>,
@@ -1709,7 +1709,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**Whether the API call was successful.
 
-**Required**: building without it fails (`no value supplied for success`).*/
+This field is **required**: building without it fails (`no value supplied for success`).*/
             pub fn success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::const_bool::ConstTrue>,
@@ -1771,7 +1771,7 @@ Optional: `None` by default, and then not sent.*/
         impl TsigInput {
             /**TSIG algorithm.
 
-**Required**: building without it fails (`no value supplied for algo`).*/
+This field is **required**: building without it fails (`no value supplied for algo`).*/
             pub fn algo<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1786,7 +1786,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**TSIG key name.
 
-**Required**: building without it fails (`no value supplied for name`).*/
+This field is **required**: building without it fails (`no value supplied for name`).*/
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1801,7 +1801,7 @@ Optional: `None` by default, and then not sent.*/
             }
             /**TSIG secret.
 
-**Required**: building without it fails (`no value supplied for secret`).*/
+This field is **required**: building without it fails (`no value supplied for secret`).*/
             pub fn secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::secret::TsigSecret>,
@@ -2190,7 +2190,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2284,7 +2284,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2297,9 +2297,9 @@ pub mod builder {
                 });
             self
         }
-        /**The request body: the body type, its builder, or a reference to either.
+        /**The request body: the body type (or a reference to it), or its builder.
 
-**Required**.*/
+It is **required**.*/
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PeerCreate>,
@@ -2410,7 +2410,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2425,7 +2425,7 @@ pub mod builder {
         }
         /**Peer identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::PeerIdentifier>,
@@ -2523,7 +2523,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2538,7 +2538,7 @@ pub mod builder {
         }
         /**Peer identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::PeerIdentifier>,
@@ -2551,9 +2551,9 @@ pub mod builder {
                 });
             self
         }
-        /**The request body: the body type, its builder, or a reference to either.
+        /**The request body: the body type (or a reference to it), or its builder.
 
-**Required**.*/
+It is **required**.*/
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PeerUpdate>,
@@ -2666,7 +2666,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2681,7 +2681,7 @@ pub mod builder {
         }
         /**Peer identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn peer_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::PeerIdentifier>,
@@ -2775,7 +2775,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2869,7 +2869,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -2882,9 +2882,9 @@ pub mod builder {
                 });
             self
         }
-        /**The request body: the body type, its builder, or a reference to either.
+        /**The request body: the body type (or a reference to it), or its builder.
 
-**Required**.*/
+It is **required**.*/
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TsigInput>,
@@ -2993,7 +2993,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -3008,7 +3008,7 @@ pub mod builder {
         }
         /**TSIG identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::TsigIdentifier>,
@@ -3106,7 +3106,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -3121,7 +3121,7 @@ pub mod builder {
         }
         /**TSIG identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::TsigIdentifier>,
@@ -3134,9 +3134,9 @@ pub mod builder {
                 });
             self
         }
-        /**The request body: the body type, its builder, or a reference to either.
+        /**The request body: the body type (or a reference to it), or its builder.
 
-**Required**.*/
+It is **required**.*/
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TsigInput>,
@@ -3247,7 +3247,7 @@ pub mod builder {
         }
         /**Account identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn account_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::AccountIdentifier>,
@@ -3262,7 +3262,7 @@ pub mod builder {
         }
         /**TSIG identifier (32 lowercase hexadecimal characters).
 
-**Required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
+It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, `String` or its typed identifier; a value that is not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent.*/
         pub fn tsig_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::TsigIdentifier>,

@@ -319,6 +319,9 @@ fn named_fields(s: &ItemStruct) -> impl Iterator<Item = &syn::Field> {
     .flatten()
 }
 
+/// (No doc line may start with `*`: prettyplease writes a doc as a block
+/// comment, whose leading `*` rustdoc takes for decoration.)
+///
 /// The setters of `types::builder::X` get the doc of `types::X`'s field, and
 /// say whether the field is required (the builder's default is an error
 /// saying no value was supplied) or what leaving it out means.
@@ -375,7 +378,7 @@ fn document_type_setters(file: &mut File, structs: &BTreeMap<String, ItemStruct>
             };
             if is_required {
                 doc.push_str(
-                    "\n\n**Required**: building without it fails (`no value supplied for ",
+                    "\n\nThis field is **required**: building without it fails (`no value supplied for ",
                 );
                 doc.push_str(&setter);
                 doc.push_str("`).");
@@ -397,8 +400,8 @@ fn quote_string(block: &ItemImpl) -> String {
 /// sending; for the body, what it takes.
 fn operation_setter_doc(setter: &str, parameters: Option<&BTreeMap<String, String>>) -> String {
     match setter {
-        "body" => "The request body: the body type, its builder, or a reference to either.\n\n\
-                   **Required**."
+        "body" => "The request body: the body type (or a reference to it), or its builder.\n\n\
+                   It is **required**."
             .to_owned(),
         "body_map" => "Changes the body's builder with a closure (starting from an empty \
                        builder when no body was set)."
@@ -409,7 +412,7 @@ fn operation_setter_doc(setter: &str, parameters: Option<&BTreeMap<String, Strin
                 .cloned()
                 .unwrap_or_else(|| format!("The `{setter}` parameter."));
             format!(
-                "{description}\n\n**Required**: a 32-character lowercase hexadecimal \
+                "{description}\n\nIt is **required**: a 32-character lowercase hexadecimal \
                  identifier, as `&str`, `String` or its typed identifier; a value that is \
                  not one fails `send()` with `ErrorKind::InvalidRequest` before anything is sent."
             )
