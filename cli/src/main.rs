@@ -182,9 +182,6 @@ fn subcommand(operation: CliCommand) -> Command {
                 "tsig-id" => arg.value_parser(|text: &str| {
                     TsigIdentifier::try_from(text).map(|_| text.to_owned())
                 }),
-                "peer-id" => arg.value_parser(|text: &str| {
-                    PeerIdentifier::try_from(text).map(|_| text.to_owned())
-                }),
                 "algo" => arg.help(
                     "TSIG algorithm, with its trailing dot: hmac-sha256., hmac-sha512. (or \
                      hmac-sha384., hmac-sha224., hmac-sha1., hmac-md5.sig-alg.reg.int.)",

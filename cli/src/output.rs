@@ -64,6 +64,7 @@ impl Printer {
     }
 
     /// Prints `result` as the format says (secrets redacted unless shown).
+    /// A closed pipe (`| head`) is not an error worth a panic.
     pub fn print_value(&self, mut result: Value) {
         if !self.show_secrets {
             redact_secrets(&mut result);
@@ -77,36 +78,25 @@ impl Printer {
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
+    /// Prints (or keeps, when capturing) the envelope's `result`.
     fn print_result(&self, envelope: &impl Serialize) {
-        let text = match serde_json::to_value(envelope) {
-            Ok(mut envelope) => {
-                let mut result = envelope
-                    .get_mut("result")
-                    .map(Value::take)
-                    .unwrap_or(Value::Null);
-                if let Some(Captured(slot)) = &self.captured {
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = Some(result);
-                    }
-                    return;
-                }
-                if !self.show_secrets {
-                    redact_secrets(&mut result);
-                }
-                match self.format {
-                    Format::Json => {
-                        serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string())
-                    }
-                    Format::Table => table(&result),
-                }
-            }
+        let result = match serde_json::to_value(envelope) {
+            Ok(mut envelope) => envelope
+                .get_mut("result")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
             Err(err) => {
                 eprintln!("error: cannot print the response: {err}");
                 return;
             }
         };
-        // A closed pipe (`| head`) is not an error worth a panic.
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        if let Some(Captured(slot)) = &self.captured {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(result);
+            }
+            return;
+        }
+        self.print_value(result);
     }
 
     fn secret_into(&self, matches: &ArgMatches, set: impl FnOnce(String)) -> anyhow::Result<()> {
