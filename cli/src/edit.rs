@@ -35,6 +35,8 @@ pub enum Stopped {
     DryRun,
     /// The flags name the values the resource already has.
     NoChange,
+    /// A delete the operator did not confirm at the prompt.
+    NotConfirmed,
 }
 
 impl fmt::Display for Stopped {
@@ -42,6 +44,7 @@ impl fmt::Display for Stopped {
         f.write_str(match self {
             Self::DryRun => "dry run: nothing was sent",
             Self::NoChange => "nothing to change: the resource already has these values",
+            Self::NotConfirmed => "not deleted: not confirmed (--yes skips the question)",
         })
     }
 }
@@ -196,9 +199,13 @@ impl Edit {
                         .filter(|(_, _, required)| !required)
                         .map(|(name, _, _)| name.as_str())
                         .collect();
+                    let has = if optional.is_empty() {
+                        "it has none".to_owned()
+                    } else {
+                        format!("it has: {}", optional.join(", "))
+                    };
                     return Err(BadEdit(format!(
-                        "--unset {field}: a {what} has no such optional field (it has: {})",
-                        optional.join(", ")
+                        "--unset {field}: a {what} has no such optional field ({has})"
                     ))
                     .into());
                 }

@@ -154,9 +154,11 @@ fn subcommand(operation: CliCommand) -> Command {
         .get_arguments()
         .map(|a| (a.get_id().to_string(), a.is_required_set()))
         .collect();
+    // The path's ids are the required flags (`--json-body` is required too
+    // where the spec's body cannot be given by flags: not an id).
     let path_ids: Vec<&str> = flags
         .iter()
-        .filter(|(_, r)| *r)
+        .filter(|(flag, required)| *required && !NOT_BODY_FIELDS.contains(&flag.as_str()))
         .map(|(f, _)| f.as_str())
         .collect();
     let body_flags: Vec<String> = flags
@@ -208,7 +210,7 @@ fn subcommand(operation: CliCommand) -> Command {
                 .value_name("FIELD")
                 .action(ArgAction::Append)
                 .conflicts_with("json-body")
-                .help("Remove an optional field (e.g. --unset tsig-id); repeatable"),
+                .help("Remove an optional field of the body, if it has one; repeatable"),
         );
     }
     if id.starts_with("get_") && list_of(operation).is_some() {
@@ -518,7 +520,8 @@ async fn run(
             let mut answer = String::new();
             let _ = std::io::stdin().lock().read_line(&mut answer);
             if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                anyhow::bail!("not deleted: not confirmed (--yes skips the question)");
+                eprintln!("{}", Stopped::NotConfirmed);
+                return Err(Stopped::NotConfirmed.into());
             }
         }
         printer
