@@ -130,7 +130,8 @@ fn copy(request: &reqwest::Request) -> reqwest::Request {
     request.try_clone().expect("a buffered body clones")
 }
 
-/// The client's secrets, plus the TSIG secret a Create or Update TSIG sends.
+/// The client's secrets, plus the TSIG secret an operation sends (Create and
+/// Update TSIG: the spec says which, see `generated::operations`).
 fn request_secrets<'a>(
     secrets: &'a Secrets,
     request: &reqwest::Request,
@@ -141,8 +142,7 @@ fn request_secrets<'a>(
         #[serde(borrow)]
         secret: Option<Cow<'a, str>>,
     }
-    let sent = operation_id
-        .contains("tsig")
+    let sent = crate::generated::operations::sends_secret(operation_id)
         .then(|| request.body().and_then(reqwest::Body::as_bytes))
         .flatten()
         .and_then(|body| serde_json::from_slice::<TsigBody<'_>>(body).ok())

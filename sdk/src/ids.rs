@@ -3,7 +3,8 @@
 //!
 //! The spec states the rule (`minLength`, `maxLength`, `pattern`) and the
 //! generator swaps these types in for its `AccountIdentifier`,
-//! `PeerIdentifier` and `TsigIdentifier` schemas (see `xtask/src/lib.rs`).
+//! `PeerIdentifier`, `TsigIdentifier`, `ZoneIdentifier` and `AclIdentifier`
+//! schemas (see `xtask/src/lib.rs`).
 //! typify's own types check the pattern with a backtracking regex (about
 //! 1 500 instructions per id, measured with callgrind) and keep the reason
 //! from the caller; a byte check costs a small fraction of that and
@@ -30,6 +31,13 @@ pub enum Peer {}
 /// Marks a TSIG key identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tsig {}
+/// Marks a zone identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Zone {}
+/// Marks an ACL identifier (upstream types it with the peer-id schema; an
+/// ACL id is not a peer id, and the types keep them apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Acl {}
 
 impl IdentifierKind for Account {
     const PARAMETER: &'static str = "account_id";
@@ -40,6 +48,12 @@ impl IdentifierKind for Peer {
 impl IdentifierKind for Tsig {
     const PARAMETER: &'static str = "tsig_id";
 }
+impl IdentifierKind for Zone {
+    const PARAMETER: &'static str = "zone_id";
+}
+impl IdentifierKind for Acl {
+    const PARAMETER: &'static str = "acl_id";
+}
 
 /// An account identifier.
 pub type AccountIdentifier = Identifier<Account>;
@@ -47,6 +61,10 @@ pub type AccountIdentifier = Identifier<Account>;
 pub type PeerIdentifier = Identifier<Peer>;
 /// A TSIG key identifier.
 pub type TsigIdentifier = Identifier<Tsig>;
+/// A zone identifier.
+pub type ZoneIdentifier = Identifier<Zone>;
+/// An ACL identifier.
+pub type AclIdentifier = Identifier<Acl>;
 
 /// A checked Cloudflare identifier: exactly 32 characters `0-9a-f`.
 #[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]

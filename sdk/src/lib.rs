@@ -21,6 +21,7 @@ pub mod envelope;
 mod error;
 mod hooks;
 pub mod ids;
+mod ip_range;
 mod options;
 mod peer_ip;
 mod policy;
@@ -30,8 +31,10 @@ pub mod retry;
 #[cfg(feature = "schemars")]
 mod schema;
 pub mod secret;
+mod status;
 #[cfg(feature = "tracing")]
 mod telemetry;
+mod timestamp;
 
 pub use config::{
     BASE_URL_VAR, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -42,9 +45,17 @@ pub use envelope::{Envelope, ResponseExt};
 pub use error::{ApiError, ErrorKind, ErrorReport, RawError, ResponseTooLarge};
 pub use generated::*;
 pub use hooks::ATTEMPTS_HEADER;
-pub use ids::{AccountIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier};
+pub use ids::{
+    AccountIdentifier, AclIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier,
+    ZoneIdentifier,
+};
 pub use options::CallOptions;
+pub use ip_range::{IpRange, InvalidIpRange, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX};
 pub use peer_ip::{InvalidPeerIp, PeerIp};
+pub use status::{ForceOutcome, TransferStatus};
+pub use timestamp::Timestamp;
+/// The CIDR and time crates the sdk's [`IpRange`] and [`Timestamp`] hold.
+pub use {ipnet, time};
 pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};
 
 /// What most programs import: `use cloudflare_secondary_dns::prelude::*;`

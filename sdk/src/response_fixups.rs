@@ -236,7 +236,7 @@ pub(crate) struct Rejection {
 }
 
 /// A success body up to this size, holding none of the client's secrets and
-/// not from a TSIG operation, is handed on without being decoded here: if it
+/// not from an operation that carries a secret, is handed on without being decoded here: if it
 /// does not decode, progenitor's error holds it whole, which is small enough
 /// to print. Decoding every body twice cost 6-8 % of throughput at 64 in
 /// flight (BENCHMARKS.md).
@@ -245,7 +245,7 @@ pub(crate) const UNCHECKED_MAX_BYTES: usize = 1024;
 /// Readies a success body for the generated code. `Ok(None)`: hand it on as
 /// it is. `Ok(Some(body))`: hand on this one, where integral numbers written
 /// as floats (`53.0`) are written as integers. `Err`: it does not decode
-/// (checked for bodies that are large, carry a secret or a TSIG key); the
+/// (checked for bodies that are large, or carry the client's or a TSIG secret); the
 /// rejection holds a bounded, scrubbed preview and the reason, naming the field.
 pub(crate) fn check_success(
     operation_id: &str,
@@ -255,12 +255,13 @@ pub(crate) fn check_success(
     let normalized = integral_floats_as_integers(body);
     let candidate = normalized.as_deref().unwrap_or(body);
     let small_and_clean = candidate.len() <= UNCHECKED_MAX_BYTES
-        && !operation_id.contains("tsig")
+        && !crate::generated::operations::carries_secret(operation_id)
         && !secrets.contains_any(body);
     if small_and_clean {
         return Ok(normalized.map(Bytes::from));
     }
-    let Some(Err(invalid)) = success_check(operation_id).map(|check| check(candidate)) else {
+    let checked = crate::generated::operations::success_check(operation_id);
+    let Some(Err(invalid)) = checked.map(|check| check(candidate)) else {
         return Ok(normalized.map(Bytes::from));
     };
     let (envelope, is_failure) = compact_failure(body, secrets);
@@ -318,7 +319,7 @@ pub(crate) fn key_at(body: &[u8], error: &serde_json::Error) -> Option<String> {
 }
 
 /// A success body's decoding error, with the path of the field.
-struct Invalid {
+pub(crate) struct Invalid {
     path: String,
     error: serde_json::Error,
 }
@@ -371,27 +372,16 @@ impl std::fmt::Write for BoundedText {
     }
 }
 
-type SuccessCheck = fn(&[u8]) -> Result<(), Invalid>;
-
-/// The success type of each operation. An operation missing here is left to
-/// the generated decoding alone (a unit test keeps this list complete).
-fn success_check(operation_id: &str) -> Option<SuccessCheck> {
-    match operation_id {
-        "list_peers" => Some(check_as::<types::PeerCollectionResponse>),
-        "create_peer" | "get_peer" | "update_peer" => Some(check_as::<types::SinglePeerResponse>),
-        "delete_peer" | "delete_tsig" => Some(check_as::<types::IdResponse>),
-        "list_tsigs" => Some(check_as::<types::TsigCollectionResponse>),
-        "create_tsig" | "get_tsig" | "update_tsig" => Some(check_as::<types::SingleTsigResponse>),
-        _ => None,
-    }
-}
+/// How a success body is checked: decoded as the operation's envelope. The
+/// generated `operations::success_check` gives each operation's, from the spec.
+pub(crate) type SuccessCheck = fn(&[u8]) -> Result<(), Invalid>;
 
 #[cfg(test)]
 fn knows_operation(operation_id: &str) -> bool {
-    success_check(operation_id).is_some()
+    crate::generated::operations::success_check(operation_id).is_some()
 }
 
-fn check_as<T: DeserializeOwned>(body: &[u8]) -> Result<(), Invalid> {
+pub(crate) fn check_as<T: DeserializeOwned>(body: &[u8]) -> Result<(), Invalid> {
     // The common case first, at the cost of a plain decode; the path of the
     // failing field is tracked only once decoding has failed.
     if serde_json::from_slice::<T>(body).is_ok() {
@@ -740,11 +730,15 @@ mod tests {
     #[test]
     fn every_operation_of_the_spec_has_a_success_check() {
         let spec = include_str!("../../openapi/secondary-dns.yaml");
-        let operations: Vec<&str> = spec
+        let mut operations: Vec<&str> = spec
             .lines()
             .filter_map(|line| line.trim().strip_prefix("operationId: "))
             .collect();
-        assert_eq!(operations.len(), 10);
+        assert_eq!(operations.len(), 28);
+        let mut generated = crate::generated::operations::ALL.to_vec();
+        operations.sort_unstable();
+        generated.sort_unstable();
+        assert_eq!(operations, generated);
         for operation in operations {
             assert!(knows_operation(operation), "{operation}");
         }

@@ -10,6 +10,8 @@ use schemars::schema::{InstanceType, Schema, SchemaObject};
 use crate::const_bool::ConstBool;
 use crate::envelope::Messages;
 use crate::peer_ip::PeerIp;
+use crate::ids::{Identifier, IdentifierKind};
+use crate::{ForceOutcome, IpRange, Timestamp, TransferStatus};
 use crate::secret::TsigSecret;
 use crate::types::ResponseInfo;
 
@@ -57,6 +59,50 @@ impl JsonSchema for PeerIp {
         SchemaObject {
             instance_type: Some(InstanceType::String.into()),
             format: Some("ip".to_owned()),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
+/// A string schema with a format, for the hand-written string types.
+macro_rules! string_schema {
+    ($type:ty, $name:literal, $format:expr) => {
+        impl JsonSchema for $type {
+            fn schema_name() -> String {
+                $name.to_owned()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                SchemaObject {
+                    instance_type: Some(InstanceType::String.into()),
+                    format: $format,
+                    ..Default::default()
+                }
+                .into()
+            }
+        }
+    };
+}
+
+string_schema!(IpRange, "IpRange", Some("cidr".to_owned()));
+string_schema!(Timestamp, "Timestamp", None);
+string_schema!(TransferStatus, "TransferStatus", None);
+string_schema!(ForceOutcome, "ForceOutcome", None);
+
+impl<K: IdentifierKind> JsonSchema for Identifier<K> {
+    fn schema_name() -> String {
+        "Identifier".to_owned()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(schemars::schema::StringValidation {
+                max_length: Some(32),
+                min_length: Some(32),
+                pattern: Some("^[0-9a-f]{32}$".to_owned()),
+            })),
             ..Default::default()
         }
         .into()

@@ -3,14 +3,15 @@
 //! generated from (`openapi/secondary-dns.yaml`).
 //!
 //! Three steps, in order:
-//! 1. inline every property that is a `$ref` to a scalar component schema
-//!    (string enumerations stay named, so that a resource and its update body
-//!    share one enum type).
-//!    Cloudflare names each field's schema (`secondary-dns_port`); typify
-//!    would make each a newtype, and the overlay could not adjust one field
-//!    without adjusting every schema that shares it;
-//!    Inline objects and string enumerations of properties get names of
-//!    their own, for the same reason;
+//! 1. give inline objects and string enumerations of properties (also those
+//!    of `allOf` members, such as an envelope's inline `result`) names of
+//!    their own, then inline every property that is a `$ref` to a scalar
+//!    component schema (string enumerations stay named, so that a resource
+//!    and its update body share one enum type). Cloudflare names each
+//!    field's schema (`secondary-dns_port`); typify would make each a
+//!    newtype, and the overlay could not adjust one field without adjusting
+//!    every schema that shares it; an unnamed structure copied into a request
+//!    and a response would become two Rust types;
 //! 2. apply the overlay, every action of which must match something;
 //! 3. drop the components nothing references any more, keeping what the
 //!    paths reach (the same closure as the vendored subset), so that
@@ -49,8 +50,10 @@ pub fn build(subset_text: &str, overlay_text: &str) -> Result<Fragment> {
     let mut document = upstream::parse_document(subset_text.as_bytes())
         .map_err(|e| format!("{}: {e}", upstream::SUBSET_PATH))?;
     let overlay = overlay::parse(overlay_text).map_err(|e| format!("{OVERLAY_PATH}: {e}"))?;
-    inline_scalar_properties(&mut document);
+    // Named first, so that the properties of a structure just named (an
+    // envelope's `result`) are inlined too.
     name_inline_structures(&mut document);
+    inline_scalar_properties(&mut document);
     let applied =
         overlay::apply(&overlay, &mut document).map_err(|e| format!("{OVERLAY_PATH}: {e}"))?;
     let document = upstream::subset(&document)
@@ -97,24 +100,35 @@ pub fn name_inline_structures(document: &mut Value) {
     };
     let mut pending: Vec<String> = schemas.keys().cloned().collect();
     while let Some(name) = pending.pop() {
-        let Some(properties) = schemas
-            .get(&name)
-            .and_then(|schema| schema.get("properties"))
-            .and_then(Value::as_object)
-        else {
+        let Some(schema) = schemas.get(&name) else {
             continue;
         };
+        // The schema's own properties, and those of its `allOf` members
+        // (an envelope's inline `result`).
+        let mut holders = vec![String::new()];
+        let members = schema.get("allOf").and_then(Value::as_array);
+        holders.extend((0..members.map_or(0, Vec::len)).map(|i| format!("/allOf/{i}")));
         let mut moves = Vec::new();
-        for (property, schema) in properties {
-            let new_name = format!("{name}_{property}");
-            if structured(schema) && !schemas.contains_key(&new_name) {
-                moves.push((property.clone(), new_name, schema.clone()));
+        for holder in holders {
+            let Some(properties) = schema
+                .pointer(&format!("{holder}/properties"))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for (property, inner) in properties {
+                let new_name = format!("{name}_{property}");
+                if structured(inner) && !schemas.contains_key(&new_name) {
+                    moves.push((holder.clone(), property.clone(), new_name, inner.clone()));
+                }
             }
         }
-        for (property, new_name, schema) in moves {
-            schemas[&name]["properties"][&property] =
-                serde_json::json!({"$ref": format!("#/components/schemas/{new_name}")});
-            schemas.insert(new_name.clone(), schema);
+        for (holder, property, new_name, inner) in moves {
+            let pointer = format!("{holder}/properties/{}", property.replace('~', "~0").replace('/', "~1"));
+            if let Some(slot) = schemas[&name].pointer_mut(&pointer) {
+                *slot = serde_json::json!({"$ref": format!("#/components/schemas/{new_name}")});
+            }
+            schemas.insert(new_name.clone(), inner);
             pending.push(new_name);
         }
     }

@@ -168,6 +168,30 @@ fn base_settings() -> GenerationSettings {
             "crate::PeerIp",
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         )
+        // An ACL's CIDR and a configuration's times: typed when a caller
+        // builds them, anything Cloudflare sends kept (sdk/src/ip_range.rs,
+        // sdk/src/timestamp.rs); the string results of the transfer actions
+        // as enums that keep an unknown string (sdk/src/status.rs).
+        .with_replacement(
+            "IpRange",
+            "crate::IpRange",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "Timestamp",
+            "crate::Timestamp",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "TransferStatus",
+            "crate::TransferStatus",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "ForceOutcome",
+            "crate::ForceOutcome",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
         // Generated types derive Debug; the TSIG secret must never print.
         .with_replacement(
             "TsigSecret",
@@ -176,7 +200,7 @@ fn base_settings() -> GenerationSettings {
         );
     // Path identifiers: the rule of the spec's pattern, checked with a byte
     // test instead of typify's regex, with an error that says why.
-    for kind in ["Account", "Peer", "Tsig"] {
+    for kind in ["Account", "Peer", "Tsig", "Zone", "Acl"] {
         settings.with_replacement(
             format!("{kind}Identifier"),
             format!("crate::{kind}Identifier"),

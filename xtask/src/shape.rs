@@ -20,7 +20,7 @@
 //! On the mocks (`sdk-httpmock`): every matcher and response takes what the
 //! client's setters take (`"…"` ids, builders, a bare resource for `ok`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -40,12 +40,54 @@ pub struct SpecFacts {
     /// Type → field → the description of the named schema the field refers
     /// to (typify documents a field only from a description of its own).
     pub referenced_docs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every operation, in the spec's order.
+    pub operations: Vec<OperationFacts>,
+    /// Type → the limits of its fields that typify does not check (`maxItems`,
+    /// `minItems`, an integer's `minimum` above what its Rust type implies).
+    pub limits: BTreeMap<String, Vec<Limit>>,
+    /// The types that hold a secret schema (see [`SECRET_SCHEMAS`]), directly
+    /// or through the schemas they refer to.
+    pub secret_bearing: BTreeSet<String>,
+}
+
+/// The schemas whose values are secrets (the generator replaces them with
+/// types that never print).
+pub const SECRET_SCHEMAS: [&str; 1] = ["TsigSecret"];
+
+/// What the runtime and the CLI need to know of one operation.
+#[derive(Clone, Debug)]
+pub struct OperationFacts {
+    /// `update_peer`.
+    pub id: String,
+    /// `UpdatePeer`, the builder's and the CLI command's name.
+    pub builder: String,
+    /// The request body's type, if it has one.
+    pub body: Option<String>,
+    /// The 200 response's envelope type.
+    pub success: Option<String>,
+    /// `x-cli-group`: the CLI command the operation is a subcommand of.
+    pub group: Option<String>,
+}
+
+/// A field's limit that the generated type does not enforce.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    pub field: String,
+    pub rule: Rule,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rule {
+    MaxItems(u64),
+    MinItems(u64),
+    Minimum(u64),
 }
 
 impl SpecFacts {
     pub fn of(spec: &openapiv3::OpenAPI) -> Self {
         let mut parameters = BTreeMap::new();
         let mut updates = Vec::new();
+        let mut operations = Vec::new();
         for (_, item) in spec.paths.iter() {
             let Some(item) = item.as_item() else { continue };
             for (method, operation) in item.iter() {
@@ -62,7 +104,23 @@ impl SpecFacts {
                         }
                     }
                 }
-                parameters.insert(builder, described);
+                parameters.insert(builder.clone(), described);
+                let success = operation
+                    .responses
+                    .responses
+                    .get(&openapiv3::StatusCode::Code(200))
+                    .and_then(response_type);
+                operations.push(OperationFacts {
+                    id: id.clone(),
+                    builder,
+                    body: operation.request_body.as_ref().and_then(body_type),
+                    success,
+                    group: operation
+                        .extensions
+                        .get("x-cli-group")
+                        .and_then(|g| g.as_str())
+                        .map(str::to_owned),
+                });
                 if method == "put"
                     && let Some(body) = operation.request_body.as_ref().and_then(body_type)
                     && let Some(envelope) = operation
@@ -112,12 +170,90 @@ impl SpecFacts {
                 }
             }
         }
+        let components = spec.components.as_ref();
+        let schemas_json: BTreeMap<String, serde_json::Value> = components
+            .map(|c| &c.schemas)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, schema)| Some((name.clone(), serde_json::to_value(schema).ok()?)))
+            .collect();
         Self {
             parameters,
             updates,
             referenced_docs,
+            operations,
+            limits: limits(&schemas_json),
+            secret_bearing: secret_bearing(&schemas_json),
         }
     }
+}
+
+/// The limits of each schema's properties that typify leaves unchecked.
+fn limits(schemas: &BTreeMap<String, serde_json::Value>) -> BTreeMap<String, Vec<Limit>> {
+    let mut out: BTreeMap<String, Vec<Limit>> = BTreeMap::new();
+    for (name, schema) in schemas {
+        let properties = schema.get("properties").and_then(|p| p.as_object());
+        for (field, property) in properties.into_iter().flatten() {
+            let number = |key: &str| property.get(key).and_then(serde_json::Value::as_u64);
+            let mut rules = Vec::new();
+            if let Some(n) = number("maxItems") {
+                rules.push(Rule::MaxItems(n));
+            }
+            if let Some(n) = number("minItems").filter(|n| *n > 0) {
+                rules.push(Rule::MinItems(n));
+            }
+            // 0 is implied by an unsigned type, 1 by typify's NonZero types.
+            if property.get("type").and_then(|t| t.as_str()) == Some("integer")
+                && let Some(n) = number("minimum").filter(|n| *n > 1)
+            {
+                rules.push(Rule::Minimum(n));
+            }
+            for rule in rules {
+                out.entry(pascal_case(name)).or_default().push(Limit {
+                    field: field.clone(),
+                    rule,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The schemas that reach a secret schema through their `$ref`s.
+fn secret_bearing(schemas: &BTreeMap<String, serde_json::Value>) -> BTreeSet<String> {
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(members) => {
+                for (key, member) in members {
+                    match (key.as_str(), member.as_str()) {
+                        ("$ref", Some(target)) => {
+                            if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                                out.push(name.to_owned());
+                            }
+                        }
+                        _ => refs(member, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    let mut bearing: BTreeSet<String> = SECRET_SCHEMAS.iter().map(|s| (*s).to_owned()).collect();
+    loop {
+        let before = bearing.len();
+        for (name, schema) in schemas {
+            let mut found = Vec::new();
+            refs(schema, &mut found);
+            if found.iter().any(|r| bearing.contains(r)) {
+                bearing.insert(name.clone());
+            }
+        }
+        if bearing.len() == before {
+            break;
+        }
+    }
+    bearing.into_iter().map(|name| pascal_case(&name)).collect()
 }
 
 fn body_type(body: &openapiv3::ReferenceOr<openapiv3::RequestBody>) -> Option<String> {
@@ -185,10 +321,178 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
             name_crate_version(&mut client.attrs);
         }
     }
+    enforce_limits(file, facts, &structs)?;
     file.items.extend(envelope_impls(&structs));
     file.items.extend(update_from_resource(&structs, facts)?);
     file.items.extend(from_reference(&structs));
+    file.items.push(operation_table(facts));
     Ok(())
+}
+
+/// A builder's conversion into its type (which every request body goes
+/// through before it is sent) refuses a value past a limit of the spec that
+/// typify does not check, naming the field: `peers` with 31 ids fails before
+/// any request, as a bad id does.
+fn enforce_limits(
+    file: &mut File,
+    facts: &SpecFacts,
+    structs: &BTreeMap<String, ItemStruct>,
+) -> Result<()> {
+    let types = module_mut(&mut file.items, "types")?;
+    let builder = module_mut(items_mut(types)?, "builder")?;
+    for item in items_mut(builder)? {
+        let Item::Impl(block) = item else { continue };
+        let Some((path, _)) = &block.trait_ else {
+            continue;
+        };
+        if path.segments.last().is_none_or(|s| s.ident != "TryFrom") {
+            continue;
+        }
+        let Type::Path(target) = &*block.self_ty else {
+            continue;
+        };
+        let Some(name) = target.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        let (Some(limits), Some(strukt)) = (facts.limits.get(&name), structs.get(&name)) else {
+            continue;
+        };
+        let mut checks: Vec<syn::Stmt> = Vec::new();
+        for limit in limits {
+            let Some(field) = named_fields(strukt).find(|f| {
+                f.ident
+                    .as_ref()
+                    .is_some_and(|i| i.to_string().trim_start_matches("r#") == limit.field)
+            }) else {
+                return Err(format!("{name} has no field `{}` for its limit", limit.field).into());
+            };
+            let ident = field.ident.clone().expect("named");
+            let label = &limit.field;
+            let optional = option_inner(&field.ty).is_some();
+            checks.push(match (limit.rule, optional) {
+                (Rule::MaxItems(n) | Rule::MinItems(n), _) => {
+                    let len: syn::Expr = if optional {
+                        parse_quote!(built.#ident.as_ref().map_or(0, |items| items.len()))
+                    } else {
+                        parse_quote!(built.#ident.len())
+                    };
+                    let n = n as usize;
+                    let (bad, words): (syn::Expr, &str) = match limit.rule {
+                        Rule::MaxItems(_) => (parse_quote!(count > #n), "at most"),
+                        _ => (parse_quote!(count < #n), "at least"),
+                    };
+                    let message = format!("`{label}` has {{}} items; {words} {n} are allowed");
+                    parse_quote! {
+                        {
+                            let count = #len;
+                            if #bad {
+                                return Err(format!(#message, count).into());
+                            }
+                        }
+                    }
+                }
+                (Rule::Minimum(n), false) => {
+                    let message = format!("`{label}` is {{}}; it must be at least {n}");
+                    parse_quote! {
+                        if built.#ident < #n as _ {
+                            return Err(format!(#message, built.#ident).into());
+                        }
+                    }
+                }
+                (Rule::Minimum(n), true) => {
+                    let message = format!("`{label}` is {{}}; it must be at least {n}");
+                    parse_quote! {
+                        if let Some(value) = built.#ident && value < #n as _ {
+                            return Err(format!(#message, value).into());
+                        }
+                    }
+                }
+            });
+        }
+        for member in &mut block.items {
+            let ImplItem::Fn(function) = member else {
+                continue;
+            };
+            let Some(syn::Stmt::Expr(syn::Expr::Call(call), None)) = function.block.stmts.last()
+            else {
+                return Err(format!("the conversion into {name} does not end in `Ok(..)`").into());
+            };
+            let Some(literal) = call.args.first().cloned() else {
+                return Err(format!("the conversion into {name} does not end in `Ok(..)`").into());
+            };
+            let stmts = &function.block.stmts[..function.block.stmts.len() - 1];
+            function.block = parse_quote!({
+                #(#stmts)*
+                let built = #literal;
+                #(#checks)*
+                Ok(built)
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What the runtime needs per operation, derived from the spec: the
+/// envelope a success decodes as, and which operations carry a secret (sent
+/// or received), so that an operation Cloudflare adds needs no hand-written
+/// arm (sdk/src/response_fixups.rs, sdk/src/hooks.rs).
+fn operation_table(facts: &SpecFacts) -> Item {
+    let mut checks = Vec::new();
+    let mut sends = Vec::new();
+    let mut carries = Vec::new();
+    for operation in &facts.operations {
+        let id = &operation.id;
+        if let Some(success) = &operation.success {
+            let success = Ident::new(success, Span::call_site());
+            checks.push(quote::quote!(#id => Some(crate::response_fixups::check_as::<types::#success>)));
+        }
+        let body_secret = operation
+            .body
+            .as_ref()
+            .is_some_and(|b| facts.secret_bearing.contains(b));
+        let success_secret = operation
+            .success
+            .as_ref()
+            .is_some_and(|s| facts.secret_bearing.contains(s));
+        if body_secret {
+            sends.push(id.clone());
+        }
+        if body_secret || success_secret {
+            carries.push(id.clone());
+        }
+    }
+    let ids: Vec<&String> = facts.operations.iter().map(|o| &o.id).collect();
+    parse_quote! {
+        /// Per operation, what the runtime needs (generated from the spec).
+        pub(crate) mod operations {
+            use super::types;
+
+            /// Every operation id, in the spec's order.
+            #[allow(dead_code)]
+            pub(crate) const ALL: &[&str] = &[#(#ids),*];
+
+            /// How a success body of `operation_id` is checked before the
+            /// generated code decodes it (as the 200 response's envelope).
+            pub(crate) fn success_check(
+                operation_id: &str,
+            ) -> ::std::option::Option<crate::response_fixups::SuccessCheck> {
+                match operation_id {
+                    #(#checks,)*
+                    _ => None,
+                }
+            }
+
+            /// Whether the request body of `operation_id` holds a secret.
+            pub(crate) fn sends_secret(operation_id: &str) -> bool {
+                matches!(operation_id, #(#sends)|*)
+            }
+
+            /// Whether the request or the response of `operation_id` holds a secret.
+            pub(crate) fn carries_secret(operation_id: &str) -> bool {
+                matches!(operation_id, #(#carries)|*)
+            }
+        }
+    }
 }
 
 /// A field whose schema is a named one (`$ref`) gets that schema's

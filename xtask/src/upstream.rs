@@ -1,6 +1,6 @@
-//! Cloudflare's published spec, cut down to the Secondary DNS peers and TSIG
-//! keys: the subset vendored under `openapi/upstream/` (`import`), and what
-//! changed for these operations between it and a newer download (`diff`).
+//! Cloudflare's published spec, cut down to its Secondary DNS part: the
+//! subset vendored under `openapi/upstream/` (`import`), and what changed
+//! for these operations between it and a newer download (`diff`).
 //!
 //! The subset keeps upstream's values exactly: the selected paths whole, every
 //! component they reference (transitively), the security schemes their
@@ -20,11 +20,13 @@ use crate::Result;
 pub const SUBSET_PATH: &str = "openapi/upstream/secondary-dns.json";
 /// Where the subset came from, relative to the workspace root.
 pub const PROVENANCE_PATH: &str = "openapi/upstream/provenance.json";
-/// The paths taken: these and everything below them.
-pub const PATH_PREFIXES: [&str; 2] = [
-    "/accounts/{account_id}/secondary_dns/peers",
-    "/accounts/{account_id}/secondary_dns/tsigs",
-];
+/// The rule for the paths taken, one rule rather than a list: every path
+/// with a `secondary_dns` segment (account-level peers, TSIG keys and ACLs;
+/// zone-level incoming and outgoing transfers), so that an operation
+/// Cloudflare adds there is taken by the next import.
+pub const PATH_RULE: &str = "every path with a `secondary_dns` segment";
+/// The segment [`PATH_RULE`] looks for.
+pub const PATH_SEGMENT: &str = "secondary_dns";
 /// Where Cloudflare publishes the whole spec.
 pub const DEFAULT_SOURCE: &str = "https://github.com/cloudflare/api-schemas (openapi.json)";
 
@@ -142,10 +144,9 @@ pub fn parse_document(bytes: &[u8]) -> Result<Value> {
     Ok(value)
 }
 
-fn is_taken(path: &str) -> bool {
-    PATH_PREFIXES
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+/// Whether [`PATH_RULE`] takes `path`.
+pub fn is_taken(path: &str) -> bool {
+    path.split('/').any(|segment| segment == PATH_SEGMENT)
 }
 
 /// The Secondary DNS subset of a whole spec.
@@ -159,8 +160,7 @@ pub fn subset(whole: &Value) -> Result<Value> {
         .collect();
     if paths.is_empty() {
         return Err(format!(
-            "none of the Secondary DNS paths ({} and below) is in this document",
-            PATH_PREFIXES.join(", ")
+            "none of the Secondary DNS paths ({PATH_RULE}) is in this document"
         )
         .into());
     }
@@ -264,7 +264,7 @@ pub fn provenance(whole: &[u8], source: &str, commit: Option<&str>, date: Option
         "date": date,
         "sha256": sha256_hex(whole),
         "bytes": whole.len(),
-        "paths": PATH_PREFIXES,
+        "paths": PATH_RULE,
     })
 }
 
