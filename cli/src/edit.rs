@@ -81,8 +81,17 @@ impl Edit {
         }
     }
 
-    /// Says on stderr what changed (after a success).
+    /// Whether this makes a new resource (nothing was read).
+    pub fn creates(&self) -> bool {
+        self.current.as_object().is_some_and(Map::is_empty)
+    }
+
+    /// Says on stderr what changed (after a success; a create says nothing
+    /// more than its result).
     pub fn report_changes(&self) {
+        if self.creates() {
+            return;
+        }
         use std::io::Write as _;
         let stderr = &mut std::io::stderr().lock();
         if let Ok(mut pending) = self.pending.lock() {
@@ -120,11 +129,15 @@ fn properties<B: schemars::JsonSchema>() -> Vec<(String, Option<String>, bool)> 
 /// The value a flag typed on the command line gives a field of JSON type `kind`.
 fn flag_value(matches: &ArgMatches, id: &str, kind: Option<&str>) -> Option<Value> {
     // (`try_`: a body field the command has no flag for is not an error.)
-    let raw = matches.try_get_raw(id).ok().flatten()?.next()?;
-    let raw = raw.to_string_lossy().into_owned();
+    let mut values = matches.try_get_raw(id).ok().flatten()?;
     if matches.value_source(id) != Some(ValueSource::CommandLine) {
         return None;
     }
+    if kind == Some("array") {
+        let items = values.map(|v| Value::String(v.to_string_lossy().into_owned()));
+        return Some(Value::Array(items.collect()));
+    }
+    let raw = values.next()?.to_string_lossy().into_owned();
     Some(match kind {
         Some("boolean") => Value::Bool(raw == "true"),
         Some("integer") => raw

@@ -1,6 +1,7 @@
-//! `cf-secondary-dns`: Cloudflare's Secondary DNS peers and TSIG keys from a
-//! shell. The subcommands, their flags and help text are generated from the
-//! spec (`generated.rs`, by `cargo xtask generate`); this file wires them to
+//! `cf-secondary-dns`: Cloudflare's Secondary DNS from a shell, as
+//! `cf-secondary-dns <group> <verb>` (`peers list`, `incoming create`; see
+//! `groups.rs`). The subcommands, their flags and help text are generated
+//! from the spec (`generated.rs`, by `cargo xtask generate`); this file wires them to
 //! the sdk's `Client`: credentials and endpoint from the environment, the
 //! account from `CLOUDFLARE_ACCOUNT_ID`, TSIG secrets never on the command
 //! line, output as JSON or a table, and exit codes by kind of failure.
@@ -19,12 +20,16 @@ use serde_json::Value;
 #[allow(missing_docs, unused_imports, unused_variables, dead_code, clippy::all, clippy::pedantic)]
 mod generated;
 mod edit;
+mod groups;
 mod output;
 mod secret_input;
 
 // The generated code names the sdk's identifier types by the paths the sdk
 // itself uses (`crate::AccountIdentifier`); these make them resolve here.
-use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, PeerIp, TsigIdentifier};
+use cloudflare_secondary_dns::{
+    AccountIdentifier, AclIdentifier, IpRange, PeerIdentifier, PeerIp, TsigIdentifier,
+    ZoneIdentifier,
+};
 use edit::{BadEdit, Edit, NOT_BODY_FIELDS, Stopped};
 use generated::{Cli, CliCommand};
 use output::{Format, Printer, visible};
@@ -59,12 +64,15 @@ Exit status:
   7  Cloudflare server error (5xx)
   8  transport: no connection, or it timed out";
 
-/// The command-line tree: one subcommand per operation (generated), plus
-/// `completions`.
+/// The command-line tree: a command per group, a subcommand per operation
+/// (generated), plus `man` and `completions`.
 fn command() -> Command {
     let mut root = Command::new("cf-secondary-dns")
         .version(env!("CARGO_PKG_VERSION"))
-        .about("Manage Cloudflare Secondary DNS zone-transfer peers and TSIG keys")
+        .about(
+            "Manage Cloudflare Secondary DNS: zone-transfer peers, TSIG keys, ACLs, and zones' \
+             incoming and outgoing transfers",
+        )
         .after_help(EXIT_CODES_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -89,7 +97,7 @@ fn command() -> Command {
                 .long("dry-run")
                 .global(true)
                 .action(ArgAction::SetTrue)
-                .help("Create, update, delete: print what would change and the body, send nothing"),
+                .help("Anything that changes something: print what would change and the body, send nothing"),
         )
         .arg(
             Arg::new("max-retries")
@@ -107,8 +115,18 @@ fn command() -> Command {
                 .value_parser(clap::value_parser!(u64).range(1..=3600))
                 .help("Time allowed for each attempt (default 60)"),
         );
-    for operation in CliCommand::iter() {
-        root = root.subcommand(subcommand(operation));
+    for group in groups::all() {
+        let mut command = Command::new(group)
+            .about(groups::about(group))
+            .subcommand_required(true)
+            .arg_required_else_help(true);
+        let mut operations: Vec<CliCommand> =
+            CliCommand::iter().filter(|o| o.group() == group).collect();
+        operations.sort_by_key(|o| groups::rank(*o));
+        for operation in operations {
+            command = command.subcommand(subcommand(operation));
+        }
+        root = root.subcommand(command);
     }
     root.subcommand(
         Command::new("man")
@@ -127,12 +145,12 @@ fn command() -> Command {
 
 /// The generated command of `operation`, named for a shell and adjusted where
 /// the tool differs from a plain rendering of the spec. Every rule goes by
-/// the operation's verb (`list_`, `get_`, `create_`, `update_`, `delete_`)
-/// and the flags the spec gave it, not by operation.
+/// the operation's verb (`list`, `get`, `create`, `update`, `delete`, …),
+/// the flags the spec gave it and its body's schema, not by operation.
 fn subcommand(operation: CliCommand) -> Command {
-    let id = operation.operation_id();
-    let name = id.replace('_', "-");
-    let mut command = Cli::<Printer>::get_command(operation).name(name.clone());
+    let verb = groups::verb(operation);
+    let group = operation.group();
+    let mut command = Cli::<Printer>::get_command(operation).name(verb.clone());
     // progenitor puts the spec's summary and description in one `about`; the
     // summary alone keeps the command list one line per command, and
     // `--help` shows the description too unless it only repeats the summary.
@@ -149,6 +167,14 @@ fn subcommand(operation: CliCommand) -> Command {
         } else {
             command.long_about(about)
         };
+    }
+    if let Some(schema) = operation.body_schema() {
+        command = with_list_flags(command, &schema, verb == "create");
+        // Every field has a flag now (and the secret its own sources), so
+        // the whole body as a file is one way among others.
+        if command.get_arguments().any(|a| a.get_id() == "json-body") {
+            command = command.mut_arg("json-body", |arg| arg.required(false));
+        }
     }
     let flags: Vec<(String, bool)> = command
         .get_arguments()
@@ -184,6 +210,12 @@ fn subcommand(operation: CliCommand) -> Command {
                 "tsig-id" => arg.value_parser(|text: &str| {
                     TsigIdentifier::try_from(text).map(|_| text.to_owned())
                 }),
+                "peers" => arg.value_parser(|text: &str| {
+                    PeerIdentifier::try_from(text).map(|_| text.to_owned())
+                }),
+                "ip-range" => arg.value_parser(|text: &str| {
+                    text.parse::<IpRange>().map(|_| text.to_owned())
+                }),
                 "algo" => arg.help(
                     "TSIG algorithm, with its trailing dot: hmac-sha256., hmac-sha512. (or \
                      hmac-sha384., hmac-sha224., hmac-sha1., hmac-md5.sig-alg.reg.int.)",
@@ -197,7 +229,7 @@ fn subcommand(operation: CliCommand) -> Command {
             .mut_arg("secret-file", |arg| arg.conflicts_with("json-body"))
             .mut_arg("secret-env", |arg| arg.conflicts_with("json-body"));
     }
-    if id.starts_with("update_") {
+    if verb == "update" {
         // An update edits: only the flags given change.
         for flag in &body_flags {
             command = command.mut_arg(flag, |arg| {
@@ -213,7 +245,7 @@ fn subcommand(operation: CliCommand) -> Command {
                 .help("Remove an optional field of the body, if it has one; repeatable"),
         );
     }
-    if id.starts_with("get_") && list_of(operation).is_some() {
+    if verb == "get" && list_of(operation).is_some() {
         // Found by name: the list, filtered.
         if let Some(resource_id) = path_ids.iter().find(|f| **f != "account-id") {
             let resource_id = (*resource_id).to_owned();
@@ -229,7 +261,7 @@ fn subcommand(operation: CliCommand) -> Command {
                 );
         }
     }
-    if id.starts_with("delete_") {
+    if verb == "delete" {
         command = command.arg(
             Arg::new("yes")
                 .long("yes")
@@ -238,21 +270,68 @@ fn subcommand(operation: CliCommand) -> Command {
                 .help("Do not ask for confirmation (asked only on a terminal)"),
         );
     }
-    command.after_help(examples(&name, &path_ids, &body_flags))
+    command.after_help(examples(group, &verb, &path_ids, &body_flags))
+}
+
+/// `command` with a flag for each list field of the body (progenitor makes
+/// flags of scalar fields only): `--peers a,b` or `--peers a --peers b`.
+fn with_list_flags(
+    mut command: Command,
+    schema: &schemars::schema::RootSchema,
+    creating: bool,
+) -> Command {
+    let Some(object) = schema.schema.object.as_ref() else {
+        return command;
+    };
+    for (field, property) in &object.properties {
+        let flag = field.replace('_', "-");
+        let schemars::schema::Schema::Object(property) = property else {
+            continue;
+        };
+        let is_list = property
+            .instance_type
+            .as_ref()
+            .is_some_and(|t| *t == schemars::schema::InstanceType::Array.into());
+        if !is_list || command.get_arguments().any(|a| a.get_id() == flag.as_str()) {
+            continue;
+        }
+        let help = property
+            .metadata
+            .as_ref()
+            .and_then(|m| m.description.clone())
+            .unwrap_or_default();
+        let mut arg = Arg::new(flag.clone())
+            .long(flag)
+            .value_name("ID")
+            .action(ArgAction::Append)
+            .value_delimiter(',')
+            .help(format!("{help} (comma-separated, or repeat the flag)"));
+        if creating && object.required.contains(field) {
+            arg = arg.required_unless_present("json-body");
+        }
+        command = command.arg(arg);
+    }
+    command
 }
 
 /// An `EXAMPLES` section from the command's verb and flags, with the spec's
 /// example values.
-fn examples(name: &str, path_ids: &[&str], body_flags: &[String]) -> String {
+fn examples(group: &str, verb: &str, path_ids: &[&str], body_flags: &[String]) -> String {
     let example = |flag: &str| -> &str {
         match flag {
-            "peer-id" => "23ff594956f20c2a721606e94745a8aa",
+            "peer-id" | "peers" => "23ff594956f20c2a721606e94745a8aa",
             "tsig-id" => "69cd1e104af3e6ed3cb344f263fd0d5a",
+            "acl-id" => "23ff594956f20c2a721606e94745a8aa",
+            "zone-id" => "269d8f4853475ca241c4e730be286b20",
             "ip" => "192.0.2.53",
+            "ip-range" => "192.0.2.48/28",
             "port" => "53",
             "ixfr-enable" => "true",
+            "auto-refresh-seconds" => "86400",
             "algo" => "hmac-sha512.",
-            "name" if name.ends_with("tsig") => "tsig.customer.cf.",
+            "name" if group == "tsigs" => "tsig.customer.cf.",
+            "name" if group == "acls" => "my-acl-1",
+            "name" if group == "incoming" || group == "outgoing" => "example.com.",
             _ => "my-peer-1",
         }
     };
@@ -262,29 +341,32 @@ fn examples(name: &str, path_ids: &[&str], body_flags: &[String]) -> String {
         .map(|f| format!(" --{f} {}", example(f)))
         .collect();
     let bin = "cf-secondary-dns";
-    let secret =
-        if name.ends_with("tsig") && !name.starts_with("delete") && !name.starts_with("get") {
-            " --secret-file tsig.key"
-        } else {
-            ""
-        };
+    let name = format!("{group} {verb}");
+    let secret = if group == "tsigs" && matches!(verb, "create" | "update") {
+        " --secret-file tsig.key"
+    } else {
+        ""
+    };
     let mut lines = Vec::new();
-    match name.split('-').next().unwrap_or_default() {
+    match verb {
         "list" => {
             lines.push(format!("{bin} {name} --format table"));
             lines.push(format!("{bin} {name} | jq -r '.[].id'"));
         }
         "get" => {
             lines.push(format!("{bin} {name}{ids}"));
-            lines.push(format!("{bin} {name} --name {}", example("name")));
+            if path_ids.iter().any(|f| *f != "account-id" && *f != "zone-id") {
+                lines.push(format!("{bin} {name} --name {}", example("name")));
+            }
         }
         "create" => {
             let flags: String = body_flags
                 .iter()
+                .filter(|f| *f != "auto-refresh-seconds")
                 .map(|f| format!(" --{f} {}", example(f)))
                 .collect();
-            lines.push(format!("{bin} {name}{flags}{secret} --dry-run"));
-            lines.push(format!("{bin} {name}{flags}{secret}"));
+            lines.push(format!("{bin} {name}{ids}{flags}{secret} --dry-run"));
+            lines.push(format!("{bin} {name}{ids}{flags}{secret}"));
         }
         "update" => {
             let first = body_flags
@@ -308,7 +390,10 @@ fn examples(name: &str, path_ids: &[&str], body_flags: &[String]) -> String {
                 "{bin} {name}{ids} --yes    # in a script: no question"
             ));
         }
-        _ => {}
+        _ => {
+            lines.push(format!("{bin} {name}{ids}"));
+            lines.push(format!("{bin} {name}{ids} --dry-run"));
+        }
     }
     let mut text = String::from("Examples:\n");
     for line in lines {
@@ -319,34 +404,44 @@ fn examples(name: &str, path_ids: &[&str], body_flags: &[String]) -> String {
     text.trim_end().to_owned()
 }
 
-/// The list operation of a get (`get_peer` → `list_peers`), if there is one.
+/// The list of a get's group (`peers get` → `peers list`), if there is one.
 fn list_of(get: CliCommand) -> Option<CliCommand> {
-    let noun = get.operation_id().strip_prefix("get_")?;
-    CliCommand::iter().find(|c| c.operation_id() == format!("list_{noun}s"))
+    (groups::verb(get) == "get")
+        .then(|| groups::find(get.group(), "list"))
+        .flatten()
 }
 
-/// The get operation of an update (`update_peer` → `get_peer`).
+/// The get of an update's group (`peers update` → `peers get`).
 fn get_of(update: CliCommand) -> Option<CliCommand> {
-    let noun = update.operation_id().strip_prefix("update_")?;
-    CliCommand::iter().find(|c| c.operation_id() == format!("get_{noun}"))
+    (groups::verb(update) == "update")
+        .then(|| groups::find(update.group(), "get"))
+        .flatten()
 }
 
 /// A hint for a usage error an operator is likely to make.
 fn usage_hint(err: &clap::Error, args: &[String]) -> Option<String> {
-    let subcommand = args.iter().skip(1).find(|a| !a.starts_with('-'))?;
+    let mut words = args.iter().skip(1).filter(|a| !a.starts_with('-'));
+    let (group, verb) = (words.next()?, words.next());
     match err.kind() {
         clap::error::ErrorKind::MissingRequiredArgument
             if err.to_string().contains("--account-id") =>
         {
             Some("hint: pass --account-id or set CLOUDFLARE_ACCOUNT_ID".to_owned())
         }
-        clap::error::ErrorKind::UnknownArgument if subcommand.starts_with("create-") => {
-            let update = subcommand.replacen("create-", "update-", 1);
+        clap::error::ErrorKind::InvalidSubcommand => {
+            let _ = verb;
+            let old = CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == *group)?;
+            Some(format!(
+                "hint: commands are grouped by resource: `cf-secondary-dns {} {}`",
+                old.group(),
+                groups::verb(old)
+            ))
+        }
+        clap::error::ErrorKind::UnknownArgument if verb.is_some_and(|v| v == "create") => {
+            let update = groups::find(group, "update")?;
             let flag = err.get(clap::error::ContextKind::InvalidArg)?.to_string();
             let flag = flag.split(['=', ' ']).next()?.to_owned();
-            let update_command = CliCommand::iter()
-                .find(|c| c.operation_id().replace('_', "-") == update)
-                .map(Cli::<Printer>::get_command)?;
+            let update_command = Cli::<Printer>::get_command(update);
             let takes_it = update_command
                 .get_arguments()
                 .any(|a| a.get_long().is_some_and(|long| format!("--{long}") == flag));
@@ -358,7 +453,7 @@ fn usage_hint(err: &clap::Error, args: &[String]) -> Option<String> {
             takes_it.then(|| {
                 format!(
                     "hint: Cloudflare creates it with a name only; set {flag} afterwards with \
-                     `cf-secondary-dns {update} --{id_flag} <the new id> {flag} …`"
+                     `cf-secondary-dns {group} update --{id_flag} <the new id> {flag} …`"
                 )
             })
         }
@@ -405,8 +500,10 @@ fn main() -> ExitCode {
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &page);
         return ExitCode::SUCCESS;
     }
-    let Some(operation) = CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == name)
-    else {
+    let Some((verb, sub_matches)) = sub_matches.subcommand() else {
+        return ExitCode::from(exit::USAGE);
+    };
+    let Some(operation) = groups::find(name, verb) else {
         return ExitCode::from(exit::USAGE);
     };
 
@@ -456,9 +553,7 @@ async fn run(
     printer: Printer,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let id = operation.operation_id();
     if let Ok(Some(name)) = matches.try_get_one::<String>("name")
-        && id.starts_with("get_")
         && let Some(list) = list_of(operation)
     {
         let all = read(&client, list, matches).await?;
@@ -488,9 +583,10 @@ async fn run(
     let printer = if let Some(get) = get_of(operation) {
         let current = read(&client, get, matches).await?;
         printer.editing(Edit::new(current, dry_run))
-    } else if id.starts_with("create_") && dry_run {
+    } else if operation.body_schema().is_some() {
+        // A create: the body is made from the flags the same way.
         printer.editing(Edit::new(Value::Object(Default::default()), dry_run))
-    } else if id.starts_with("delete_") {
+    } else if !groups::reads(operation) {
         let target: Vec<String> = matches
             .ids()
             .filter(|a| a.as_str().ends_with("-id"))
@@ -511,7 +607,8 @@ async fn run(
             );
             return Err(Stopped::DryRun.into());
         }
-        if !matches.get_flag("yes") && std::io::stdin().is_terminal() {
+        let asks = matches.try_get_one::<bool>("yes").ok().flatten() == Some(&false);
+        if asks && std::io::stdin().is_terminal() {
             eprint!(
                 "{} ({target})? [y/N] ",
                 operation.operation_id().replace('_', " ")

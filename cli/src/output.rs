@@ -8,12 +8,12 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clap::ArgMatches;
-use cloudflare_secondary_dns::{Error, ResponseValue, builder, types};
+use cloudflare_secondary_dns::{Error, ResponseValue};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::edit::Edit;
-use crate::generated::CliConfig;
+use crate::generated::{CliCommand, CliConfig};
 use crate::secret_input;
 
 /// How results are printed.
@@ -97,15 +97,6 @@ impl Printer {
             return;
         }
         self.print_value(result);
-    }
-
-    fn secret_into(&self, matches: &ArgMatches, set: impl FnOnce(String)) -> anyhow::Result<()> {
-        match secret_input::read_secret(matches)? {
-            Some(secret) => set(secret),
-            None if matches.contains_id("json-body") => {}
-            None => return Err(secret_input::MissingSecret.into()),
-        }
-        Ok(())
     }
 
     /// The secret flags' value, for an edited body (none: keep the current).
@@ -279,61 +270,32 @@ impl CliConfig for Printer {
     {
     }
 
-    // One line per operation with a body: which body type it edits.
-    fn execute_create_peer(
-        &self,
-        matches: &ArgMatches,
-        request: &mut builder::CreatePeer,
-    ) -> anyhow::Result<()> {
-        if let Some(edit) = &self.edit {
-            let body: types::PeerCreate = edit.apply(matches, "peer", None)?;
-            *request = request.clone().body(body);
-        }
-        Ok(())
-    }
-
-    fn execute_update_peer(
-        &self,
-        matches: &ArgMatches,
-        request: &mut builder::UpdatePeer,
-    ) -> anyhow::Result<()> {
-        if let Some(edit) = &self.edit {
-            let body: types::PeerUpdate = edit.apply(matches, "peer", None)?;
-            *request = request.clone().body(body);
-        }
-        Ok(())
-    }
-
-    fn execute_create_tsig(
-        &self,
-        matches: &ArgMatches,
-        request: &mut builder::CreateTsig,
-    ) -> anyhow::Result<()> {
-        if let Some(edit) = &self.edit {
-            let secret = Self::secret_field(matches)?.ok_or(secret_input::MissingSecret)?;
-            let body: types::TsigInput = edit.apply(matches, "TSIG key", Some(secret))?;
-            *request = request.clone().body(body);
-            return Ok(());
-        }
-        self.secret_into(matches, |secret| {
-            *request = request.clone().body_map(|body| body.secret(secret));
-        })
-    }
-
-    fn execute_update_tsig(
-        &self,
-        matches: &ArgMatches,
-        request: &mut builder::UpdateTsig,
-    ) -> anyhow::Result<()> {
-        if let Some(edit) = &self.edit {
-            let body: types::TsigInput =
-                edit.apply(matches, "TSIG key", Self::secret_field(matches)?)?;
-            *request = request.clone().body(body);
-            return Ok(());
-        }
-        self.secret_into(matches, |secret| {
-            *request = request.clone().body_map(|body| body.secret(secret));
-        })
+    // Every operation with a body (generated hook): the body is edited from
+    // the flags, the resource as read (an update) and, where the body holds
+    // a secret, the secret's sources.
+    fn edited_body<B>(&self, matches: &ArgMatches, operation: CliCommand) -> anyhow::Result<Option<B>>
+    where
+        B: schemars::JsonSchema + serde::de::DeserializeOwned + serde::Serialize,
+    {
+        let Some(edit) = &self.edit else {
+            return Ok(None);
+        };
+        let secret = if secret_input::takes_secret(operation) {
+            let secret = Self::secret_field(matches)?;
+            let from_file = matches
+                .try_get_one::<std::path::PathBuf>("json-body")
+                .ok()
+                .flatten()
+                .is_some();
+            if secret.is_none() && edit.creates() && !from_file {
+                return Err(secret_input::MissingSecret.into());
+            }
+            secret
+        } else {
+            None
+        };
+        edit.apply(matches, crate::groups::noun(operation), secret)
+            .map(Some)
     }
 }
 

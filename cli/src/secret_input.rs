@@ -28,9 +28,12 @@ impl std::fmt::Display for MissingSecret {
 
 impl std::error::Error for MissingSecret {}
 
-/// Whether `operation` sends a TSIG secret.
+/// Whether `operation` sends a TSIG secret: its body has a `secret` field.
 pub fn takes_secret(operation: CliCommand) -> bool {
-    matches!(operation.operation_id(), "create_tsig" | "update_tsig")
+    operation
+        .body_schema()
+        .and_then(|schema| schema.schema.object)
+        .is_some_and(|object| object.properties.contains_key("secret"))
 }
 
 /// `command` with the secret's sources. The generated command requires

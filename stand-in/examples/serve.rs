@@ -16,6 +16,6 @@ async fn main() {
     println!("export CLOUDFLARE_API_TOKEN=stand-in-token");
     println!("export CLOUDFLARE_BASE_URL={}", stand_in.uri());
     println!("export CLOUDFLARE_ACCOUNT_ID={EXAMPLE_ACCOUNT_ID}");
-    println!("# then e.g.: cf-secondary-dns list-peers --format table   (Ctrl-C here stops it)");
+    println!("# then e.g.: cf-secondary-dns peers list --format table   (Ctrl-C here stops it)");
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,12 +1,23 @@
-//! A stateful, in-memory stand-in of Cloudflare's Secondary DNS peers and TSIG
-//! API, served over HTTP/1.1 on 127.0.0.1. The examples fall back to it when
-//! no credentials are set; the tests record what the sdk sends to it.
+//! A stateful, in-memory stand-in of Cloudflare's Secondary DNS API (peers,
+//! TSIG keys, ACLs, and zones' incoming and outgoing transfers), served over
+//! HTTP/1.1 on 127.0.0.1. The examples fall back to it when no credentials
+//! are set; the tests record what the sdk sends to it.
 //!
 //! It is written against the HTTP contract (plain JSON, no sdk types), so
 //! tests of the sdk against it are not circular. It starts with the seed's
-//! example peer and the TSIG key that peer names, in the example account (the
-//! spec's examples; a test in `tests/` keeps the two equal). Its error codes
-//! are its own, in Cloudflare's envelope; Cloudflare's real codes may differ.
+//! example peer, the TSIG key that peer names and the spec's example ACL, in
+//! the example account (the spec's examples; a test in `tests/` keeps them
+//! equal), and no zone configuration. Its error codes are its own, in
+//! Cloudflare's envelope; Cloudflare's real codes may differ.
+//!
+//! Zones follow the rules Cloudflare documents: a zone has one configuration,
+//! incoming (secondary) or outgoing (primary), whose peers must exist; a peer
+//! a zone names cannot be deleted (nor a TSIG key a peer names). Force AXFR
+//! starts a simulated transfer that completes by the second read after it
+//! (the served `soa_serial` grows by one and `checked_time` moves), so that a
+//! caller polling for it sees it arrive; creating an incoming configuration
+//! starts the first one. Outgoing transfers are disabled until enabled, and
+//! Force NOTIFY needs them enabled.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -31,6 +42,19 @@ pub const EXAMPLE_PEER_ID: &str = "23ff594956f20c2a721606e94745a8aa";
 pub const EXAMPLE_TSIG_ID: &str = "69cd1e104af3e6ed3cb344f263fd0d5a";
 /// The spec's example TSIG secret (128 hex characters).
 pub const EXAMPLE_TSIG_SECRET: &str = "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c";
+
+/// The spec's example ACL (its id is the spec's example of the schema ACL and
+/// peer ids share upstream).
+pub const EXAMPLE_ACL_ID: &str = "23ff594956f20c2a721606e94745a8aa";
+/// The spec's example zone id (no zone is configured at the start).
+pub const EXAMPLE_ZONE_ID: &str = "269d8f4853475ca241c4e730be286b20";
+/// The serial a zone's first simulated transfer brings (the spec's example).
+pub const FIRST_SERIAL: u64 = 2_019_102_400;
+
+/// The spec's example ACL, as the stand-in starts with it.
+pub fn example_acl() -> Value {
+    json!({"id": EXAMPLE_ACL_ID, "name": "my-acl-1", "ip_range": "192.0.2.53/28"})
+}
 
 /// The seed's example peer, as the stand-in starts with it.
 pub fn example_peer() -> Value {
@@ -202,6 +226,7 @@ fn respond(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<Fu
 enum Kind {
     Peer,
     Tsig,
+    Acl,
 }
 
 impl Kind {
@@ -209,6 +234,7 @@ impl Kind {
         match self {
             Kind::Peer => "peer",
             Kind::Tsig => "TSIG",
+            Kind::Acl => "ACL",
         }
     }
 }
@@ -217,6 +243,7 @@ impl Kind {
 struct Account {
     peers: BTreeMap<String, Map<String, Value>>,
     tsigs: BTreeMap<String, Map<String, Value>>,
+    acls: BTreeMap<String, Map<String, Value>>,
 }
 
 impl Account {
@@ -224,13 +251,30 @@ impl Account {
         match kind {
             Kind::Peer => &mut self.peers,
             Kind::Tsig => &mut self.tsigs,
+            Kind::Acl => &mut self.acls,
         }
     }
+}
+
+/// A zone's one configuration.
+enum Config {
+    /// Cloudflare is the secondary; a transfer may be on its way (reads to
+    /// wait before it lands).
+    Incoming {
+        record: Map<String, Value>,
+        transfer_in: Option<u8>,
+    },
+    /// Cloudflare is the primary.
+    Outgoing {
+        record: Map<String, Value>,
+        enabled: bool,
+    },
 }
 
 #[derive(Default)]
 struct State {
     accounts: BTreeMap<String, Account>,
+    zones: BTreeMap<String, Config>,
     ids_issued: u64,
 }
 
@@ -240,6 +284,7 @@ impl State {
         for (records, record) in [
             (&mut account.peers, example_peer()),
             (&mut account.tsigs, example_tsig()),
+            (&mut account.acls, example_acl()),
         ] {
             let record = record.as_object().expect("an object").clone();
             let id = record["id"].as_str().expect("an id").to_owned();
@@ -276,6 +321,12 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
         return Err((401, 10000, "Authentication error".to_owned()));
     }
     let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+    if let ["zones", zone_id, "secondary_dns", ref rest @ ..] = segments[..] {
+        if !is_identifier(zone_id) {
+            return Err(not_found_route());
+        }
+        return zone(state, zone_id, rest, request);
+    }
     let (account_id, kind, id) = match segments[..] {
         [
             "accounts",
@@ -287,6 +338,7 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
             let kind = match collection {
                 "peers" => Kind::Peer,
                 "tsigs" => Kind::Tsig,
+                "acls" => Kind::Acl,
                 _ => return Err(not_found_route()),
             };
             (account, kind, rest.first().copied())
@@ -324,6 +376,7 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
             let fields = match kind {
                 Kind::Peer => checked_peer_create(&body()?)?,
                 Kind::Tsig => checked_tsig(&body()?)?,
+                Kind::Acl => checked_acl(&body()?)?,
             };
             state.ids_issued += 1;
             let id = format!(
@@ -347,6 +400,7 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
             let fields = match kind {
                 Kind::Peer => checked_peer_update(&body()?, account)?,
                 Kind::Tsig => checked_tsig(&body()?)?,
+                Kind::Acl => checked_acl(&body()?)?,
             };
             let record = account.records(kind).get_mut(id).expect("checked above");
             // A PUT replaces the resource: a field left out is cleared, as in
@@ -364,6 +418,16 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
             {
                 return Err((400, 1005, "TSIG is in use by a peer".to_owned()));
             }
+            if kind == Kind::Peer
+                && let Some(zone_id) = zone_naming(&state.zones, id)
+            {
+                return Err((
+                    400,
+                    1005,
+                    format!("peer is in use by the zone {zone_id}"),
+                ));
+            }
+            let account = state.accounts.get_mut(account_id).expect("created above");
             match account.records(kind).remove(id) {
                 Some(_) => Ok((200, json!({"id": id}), None)),
                 None => Err(not_found(kind)),
@@ -426,4 +490,217 @@ fn checked_tsig(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u
         required_string(body, "secret")?,
         required_string(body, "algo")?,
     ]))
+}
+
+fn checked_acl(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u32, String)> {
+    let (field, range) = required_string(body, "ip_range")?;
+    let text = range.as_str().unwrap_or_default();
+    let valid = text.split_once('/').is_some_and(|(address, prefix)| {
+        let longest = match address.parse::<IpAddr>() {
+            Ok(IpAddr::V4(_)) => 32,
+            Ok(IpAddr::V6(_)) => 128,
+            Err(_) => return false,
+        };
+        prefix.parse::<u8>().is_ok_and(|p| p <= longest)
+    });
+    if !valid {
+        return Err(invalid(format!("ip_range {text:?} is not a CIDR")));
+    }
+    Ok(Map::from_iter([required_string(body, "name")?, (field, range)]))
+}
+
+/// The zone whose configuration names `peer_id`, if one does.
+fn zone_naming(zones: &BTreeMap<String, Config>, peer_id: &str) -> Option<String> {
+    zones.iter().find_map(|(zone_id, config)| {
+        let (Config::Incoming { record, .. } | Config::Outgoing { record, .. }) = config;
+        let peers = record.get("peers").and_then(Value::as_array)?;
+        peers
+            .iter()
+            .any(|p| p.as_str() == Some(peer_id))
+            .then(|| zone_id.clone())
+    })
+}
+
+/// Now, as Cloudflare writes a time (RFC 3339, microseconds).
+fn now() -> Value {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
+    Value::String(
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    )
+}
+
+/// A zone's configuration body: name, peers (known to some account, at most
+/// 30) and, for incoming, `auto_refresh_seconds` (at least 300, 86400 when
+/// left out).
+fn checked_zone_body(
+    state: &State,
+    body: &Map<String, Value>,
+    incoming: bool,
+) -> Result<Map<String, Value>, (u16, u32, String)> {
+    let mut fields = Map::from_iter([required_string(body, "name")?]);
+    let Some(Value::Array(peers)) = body.get("peers") else {
+        return Err(invalid("peers is required and must be a list of peer ids"));
+    };
+    if peers.len() > 30 {
+        return Err(invalid("a zone links at most 30 peers"));
+    }
+    for peer in peers {
+        let known = peer.as_str().is_some_and(|id| {
+            state.accounts.values().any(|account| account.peers.contains_key(id))
+        });
+        if !known {
+            return Err((400, 1004, format!("peer {peer} does not exist")));
+        }
+    }
+    fields.insert("peers".to_owned(), Value::Array(peers.clone()));
+    if incoming {
+        let refresh = match body.get("auto_refresh_seconds") {
+            None => 86_400,
+            Some(value) => value
+                .as_u64()
+                .filter(|s| *s >= 300)
+                .ok_or_else(|| invalid("auto_refresh_seconds must be an integer of at least 300"))?,
+        };
+        fields.insert("auto_refresh_seconds".to_owned(), refresh.into());
+    }
+    Ok(fields)
+}
+
+/// `/zones/{zone_id}/secondary_dns/...`.
+fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedRequest) -> Outcome {
+    let method = request.method.as_str();
+    let body = || -> Result<Map<String, Value>, (u16, u32, String)> {
+        match serde_json::from_slice(&request.body) {
+            Ok(Value::Object(body)) => Ok(body),
+            _ => Err(invalid("the request body must be a JSON object")),
+        }
+    };
+    let no_incoming = || (404, 1003, "secondary zone configuration not found".to_owned());
+    let no_outgoing = || (404, 1003, "primary zone configuration not found".to_owned());
+    let ok = |value: Value| Ok((200, value, None));
+    match (method, rest) {
+        ("POST", ["incoming" | "outgoing"]) => {
+            let incoming = rest[0] == "incoming";
+            let fields = checked_zone_body(state, &body()?, incoming)?;
+            if state.zones.contains_key(zone_id) {
+                return Err((400, 1006, "the zone already has a configuration".to_owned()));
+            }
+            let mut record = Map::from_iter([("id".to_owned(), Value::String(zone_id.to_owned()))]);
+            record.extend(fields);
+            record.insert("created_time".to_owned(), now());
+            record.insert("checked_time".to_owned(), now());
+            let config = if incoming {
+                record.insert("modified_time".to_owned(), now());
+                // The first transfer is on its way.
+                Config::Incoming {
+                    record: record.clone(),
+                    transfer_in: Some(1),
+                }
+            } else {
+                record.insert("soa_serial".to_owned(), FIRST_SERIAL.into());
+                Config::Outgoing {
+                    record: record.clone(),
+                    enabled: false,
+                }
+            };
+            state.zones.insert(zone_id.to_owned(), config);
+            ok(Value::Object(record))
+        }
+        ("GET", ["incoming"]) => match state.zones.get_mut(zone_id) {
+            Some(Config::Incoming {
+                record,
+                transfer_in,
+            }) => {
+                match transfer_in {
+                    Some(0) => {
+                        let serial = record.get("soa_serial").and_then(Value::as_u64);
+                        let serial = serial.map_or(FIRST_SERIAL, |s| (s + 1) % (1 << 32));
+                        record.insert("soa_serial".to_owned(), serial.into());
+                        record.insert("checked_time".to_owned(), now());
+                        *transfer_in = None;
+                    }
+                    Some(reads) => *reads -= 1,
+                    None => {}
+                }
+                ok(Value::Object(record.clone()))
+            }
+            _ => Err(no_incoming()),
+        },
+        ("GET", ["outgoing"]) => match state.zones.get(zone_id) {
+            Some(Config::Outgoing { record, .. }) => ok(Value::Object(record.clone())),
+            _ => Err(no_outgoing()),
+        },
+        ("PUT", ["incoming" | "outgoing"]) => {
+            let incoming = rest[0] == "incoming";
+            let fields = checked_zone_body(state, &body()?, incoming)?;
+            let record = match (state.zones.get_mut(zone_id), incoming) {
+                (Some(Config::Incoming { record, .. }), true)
+                | (Some(Config::Outgoing { record, .. }), false) => record,
+                (_, true) => return Err(no_incoming()),
+                (_, false) => return Err(no_outgoing()),
+            };
+            record.extend(fields);
+            if incoming {
+                record.insert("modified_time".to_owned(), now());
+            }
+            ok(Value::Object(record.clone()))
+        }
+        ("DELETE", ["incoming" | "outgoing"]) => {
+            let incoming = rest[0] == "incoming";
+            match (state.zones.get(zone_id), incoming) {
+                (Some(Config::Incoming { .. }), true) | (Some(Config::Outgoing { .. }), false) => {
+                    state.zones.remove(zone_id);
+                    ok(json!({"id": zone_id}))
+                }
+                (_, true) => Err(no_incoming()),
+                (_, false) => Err(no_outgoing()),
+            }
+        }
+        ("POST", ["force_axfr"]) => {
+            body()?;
+            match state.zones.get_mut(zone_id) {
+                Some(Config::Incoming { transfer_in, .. }) => {
+                    *transfer_in = Some(1);
+                    ok(json!("OK"))
+                }
+                _ => Err(no_incoming()),
+            }
+        }
+        ("POST", ["outgoing", action @ ("enable" | "disable" | "force_notify")]) => {
+            body()?;
+            let Some(Config::Outgoing { record, enabled }) = state.zones.get_mut(zone_id) else {
+                return Err(no_outgoing());
+            };
+            match *action {
+                "enable" => {
+                    // Enabling sends a NOTIFY; the secondaries transfer.
+                    *enabled = true;
+                    record.insert("last_transferred_time".to_owned(), now());
+                    ok(json!("Enabled"))
+                }
+                "disable" => {
+                    *enabled = false;
+                    ok(json!("Disabled"))
+                }
+                _ if !*enabled => Err((
+                    400,
+                    1007,
+                    "outgoing zone transfers are disabled".to_owned(),
+                )),
+                _ => {
+                    record.insert("last_transferred_time".to_owned(), now());
+                    ok(json!("OK"))
+                }
+            }
+        }
+        ("GET", ["outgoing", "status"]) => match state.zones.get(zone_id) {
+            Some(Config::Outgoing { enabled, .. }) => {
+                ok(json!(if *enabled { "Enabled" } else { "Disabled" }))
+            }
+            _ => Err(no_outgoing()),
+        },
+        _ => Err(not_found_route()),
+    }
 }

@@ -280,7 +280,7 @@ impl<'a> Prepared<'a> {
         match output {
             Output::Client => shape::client(&mut file, &shape::SpecFacts::of(&self.spec)),
             Output::Mocks => shape::mocks(&mut file),
-            Output::Cli => Ok(()),
+            Output::Cli => shape::cli(&mut file, &shape::SpecFacts::of(&self.spec)),
         }
         .map_err(|e| format!("shaping {what} from {SPEC_PATH}: {e}"))?;
         with_header(file, self.yaml, progenitor_version)

@@ -67,6 +67,9 @@ pub struct OperationFacts {
     pub success: Option<String>,
     /// `x-cli-group`: the CLI command the operation is a subcommand of.
     pub group: Option<String>,
+    /// How many properties the request body's schema has (0: none, or an
+    /// empty body such as Force AXFR's).
+    pub body_fields: usize,
 }
 
 /// A field's limit that the generated type does not enforce.
@@ -110,10 +113,25 @@ impl SpecFacts {
                     .responses
                     .get(&openapiv3::StatusCode::Code(200))
                     .and_then(response_type);
+                let body = operation.request_body.as_ref().and_then(body_type);
+                let body_fields = body
+                    .as_ref()
+                    .and_then(|name| {
+                        let schemas = &spec.components.as_ref()?.schemas;
+                        let (_, schema) = schemas.iter().find(|(n, _)| pascal_case(n) == *name)?;
+                        match &schema.as_item()?.schema_kind {
+                            openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+                                Some(object.properties.len())
+                            }
+                            _ => None,
+                        }
+                    })
+                    .unwrap_or(0);
                 operations.push(OperationFacts {
                     id: id.clone(),
                     builder,
-                    body: operation.request_body.as_ref().and_then(body_type),
+                    body,
+                    body_fields,
                     success,
                     group: operation
                         .extensions
@@ -939,6 +957,98 @@ fn from_reference(structs: &BTreeMap<String, ItemStruct>) -> Vec<Item> {
             }
         })
         .collect()
+}
+
+/// Shapes the generated CLI: each command knows its group (`x-cli-group`:
+/// `peers`, `incoming`, …) and its body's schema, and every operation with a
+/// body asks the config for an edited body (`CliConfig::edited_body`), one
+/// generic hook instead of one hand-written hook per operation.
+pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
+    for item in &mut file.items {
+        let Item::Trait(config) = item else { continue };
+        if config.ident != "CliConfig" {
+            continue;
+        }
+        for member in &mut config.items {
+            let syn::TraitItem::Fn(function) = member else {
+                continue;
+            };
+            let name = function.sig.ident.to_string();
+            let Some(operation) = facts
+                .operations
+                .iter()
+                .find(|o| name.strip_prefix("execute_") == Some(o.id.as_str()))
+            else {
+                continue;
+            };
+            let (Some(body), true) = (&operation.body, operation.body_fields > 0) else {
+                continue;
+            };
+            let body = Ident::new(body, Span::call_site());
+            let command = Ident::new(&operation.builder, Span::call_site());
+            function.default = Some(parse_quote!({
+                if let Some(body) =
+                    self.edited_body::<types::#body>(matches, CliCommand::#command)?
+                {
+                    *request = request.clone().body(body);
+                }
+                Ok(())
+            }));
+        }
+        config.items.push(parse_quote! {
+            /// The body to send, made by the config (e.g. from the flags and
+            /// the resource as read), or `None` to send what the generated
+            /// code made of the flags.
+            fn edited_body<B>(
+                &self,
+                matches: &::clap::ArgMatches,
+                operation: CliCommand,
+            ) -> anyhow::Result<Option<B>>
+            where
+                B: schemars::JsonSchema + serde::de::DeserializeOwned + serde::Serialize,
+            {
+                Ok(None)
+            }
+        });
+    }
+    let mut groups = Vec::new();
+    let mut schemas = Vec::new();
+    for operation in &facts.operations {
+        let command = Ident::new(&operation.builder, Span::call_site());
+        let group = operation.group.as_deref().ok_or_else(|| {
+            format!(
+                "operation {} has no `x-cli-group`: give its tag a group in the overlay",
+                operation.id
+            )
+        })?;
+        groups.push(quote::quote!(CliCommand::#command => #group));
+        if let (Some(body), true) = (&operation.body, operation.body_fields > 0) {
+            let body = Ident::new(body, Span::call_site());
+            schemas.push(quote::quote!(
+                CliCommand::#command => Some(schemars::schema_for!(types::#body))
+            ));
+        }
+    }
+    file.items.push(parse_quote! {
+        impl CliCommand {
+            /// The command this operation is a subcommand of (the spec's `x-cli-group`).
+            pub fn group(&self) -> &'static str {
+                match self {
+                    #(#groups,)*
+                }
+            }
+
+            /// The JSON Schema of the request body, if the operation sends one
+            /// with fields.
+            pub fn body_schema(&self) -> Option<schemars::schema::RootSchema> {
+                match self {
+                    #(#schemas,)*
+                    _ => None,
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Shapes the generated mocks: a `When` or `Then` method that takes
