@@ -50,7 +50,10 @@ pub fn about(group: &str) -> String {
     GROUPS
         .iter()
         .find(|(name, _, _)| *name == group)
-        .map_or_else(|| format!("Operations on {group}"), |(_, _, about)| (*about).to_owned())
+        .map_or_else(
+            || format!("Operations on {group}"),
+            |(_, _, about)| (*about).to_owned(),
+        )
 }
 
 /// What one of the group's resources is called in messages.

@@ -197,6 +197,10 @@ fn subcommand(operation: CliCommand) -> Command {
             arg.env("CLOUDFLARE_ACCOUNT_ID").hide_env_values(true)
         });
     }
+    if operation.body_schema().is_none() && flags.iter().any(|(f, _)| f == "json-body") {
+        // An empty body (Force AXFR, Enable, …): the sdk sends `{}` itself.
+        command = command.mut_arg("json-body", |arg| arg.hide(true));
+    }
     if flags.iter().any(|(f, _)| f == "json-body-template") {
         // Generated, but nothing reads it.
         command = command.mut_arg("json-body-template", |arg| arg.hide(true));
@@ -213,9 +217,9 @@ fn subcommand(operation: CliCommand) -> Command {
                 "peers" => arg.value_parser(|text: &str| {
                     PeerIdentifier::try_from(text).map(|_| text.to_owned())
                 }),
-                "ip-range" => arg.value_parser(|text: &str| {
-                    text.parse::<IpRange>().map(|_| text.to_owned())
-                }),
+                "ip-range" => {
+                    arg.value_parser(|text: &str| text.parse::<IpRange>().map(|_| text.to_owned()))
+                }
                 "algo" => arg.help(
                     "TSIG algorithm, with its trailing dot: hmac-sha256., hmac-sha512. (or \
                      hmac-sha384., hmac-sha224., hmac-sha1., hmac-md5.sig-alg.reg.int.)",
@@ -270,7 +274,8 @@ fn subcommand(operation: CliCommand) -> Command {
                 .help("Do not ask for confirmation (asked only on a terminal)"),
         );
     }
-    command.after_help(examples(group, &verb, &path_ids, &body_flags))
+    let reads = groups::reads(operation);
+    command.after_help(examples(group, &verb, reads, &path_ids, &body_flags))
 }
 
 /// `command` with a flag for each list field of the body (progenitor makes
@@ -316,7 +321,13 @@ fn with_list_flags(
 
 /// An `EXAMPLES` section from the command's verb and flags, with the spec's
 /// example values.
-fn examples(group: &str, verb: &str, path_ids: &[&str], body_flags: &[String]) -> String {
+fn examples(
+    group: &str,
+    verb: &str,
+    reads: bool,
+    path_ids: &[&str],
+    body_flags: &[String],
+) -> String {
     let example = |flag: &str| -> &str {
         match flag {
             "peer-id" | "peers" => "23ff594956f20c2a721606e94745a8aa",
@@ -355,7 +366,10 @@ fn examples(group: &str, verb: &str, path_ids: &[&str], body_flags: &[String]) -
         }
         "get" => {
             lines.push(format!("{bin} {name}{ids}"));
-            if path_ids.iter().any(|f| *f != "account-id" && *f != "zone-id") {
+            if path_ids
+                .iter()
+                .any(|f| *f != "account-id" && *f != "zone-id")
+            {
                 lines.push(format!("{bin} {name} --name {}", example("name")));
             }
         }
@@ -392,7 +406,9 @@ fn examples(group: &str, verb: &str, path_ids: &[&str], body_flags: &[String]) -
         }
         _ => {
             lines.push(format!("{bin} {name}{ids}"));
-            lines.push(format!("{bin} {name}{ids} --dry-run"));
+            if !reads {
+                lines.push(format!("{bin} {name}{ids} --dry-run"));
+            }
         }
     }
     let mut text = String::from("Examples:\n");

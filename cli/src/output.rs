@@ -273,7 +273,11 @@ impl CliConfig for Printer {
     // Every operation with a body (generated hook): the body is edited from
     // the flags, the resource as read (an update) and, where the body holds
     // a secret, the secret's sources.
-    fn edited_body<B>(&self, matches: &ArgMatches, operation: CliCommand) -> anyhow::Result<Option<B>>
+    fn edited_body<B>(
+        &self,
+        matches: &ArgMatches,
+        operation: CliCommand,
+    ) -> anyhow::Result<Option<B>>
     where
         B: schemars::JsonSchema + serde::de::DeserializeOwned + serde::Serialize,
     {

@@ -150,17 +150,18 @@ fn canned_server(status: u16, extra_header: &'static str, payload: String) -> St
 fn every_peer_command_against_the_stand_in() {
     let (url, _thread, _stop) = stand_in();
 
-    let listed = ok(&cli(&url, &["list-peers"]));
+    let listed = ok(&cli(&url, &["peers", "list"]));
     insta::assert_json_snapshot!("list_peers", listed);
 
-    let created = ok(&cli(&url, &["create-peer", "--name", "secondary-1"]));
+    let created = ok(&cli(&url, &["peers", "create", "--name", "secondary-1"]));
     insta::assert_json_snapshot!("create_peer", created);
     let new_id = created["id"].as_str().unwrap().to_owned();
 
     let updated = edited(&cli(
         &url,
         &[
-            "update-peer",
+            "peers",
+            "update",
             "--peer-id",
             &new_id,
             "--name",
@@ -177,14 +178,14 @@ fn every_peer_command_against_the_stand_in() {
     ));
     insta::assert_json_snapshot!("update_peer", updated);
 
-    let got = ok(&cli(&url, &["get-peer", "--peer-id", &new_id]));
+    let got = ok(&cli(&url, &["peers", "get", "--peer-id", &new_id]));
     assert_eq!(got, updated);
     insta::assert_json_snapshot!("get_peer", got);
 
-    let deleted = ok(&cli(&url, &["delete-peer", "--peer-id", &new_id]));
+    let deleted = ok(&cli(&url, &["peers", "delete", "--peer-id", &new_id]));
     assert_eq!(deleted, serde_json::json!({"id": new_id}));
     insta::assert_json_snapshot!("delete_peer", deleted);
-    let gone = cli(&url, &["get-peer", "--peer-id", &new_id]);
+    let gone = cli(&url, &["peers", "get", "--peer-id", &new_id]);
     assert_eq!(gone.status, 4, "not found: {}", gone.stderr);
 }
 
@@ -197,7 +198,7 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     std::fs::write(&secret_file, format!("{EXAMPLE_TSIG_SECRET}\n")).unwrap();
     let secret_path = secret_file.to_str().unwrap();
 
-    let listed = cli(&url, &["list-tsigs"]);
+    let listed = cli(&url, &["tsigs", "list"]);
     assert!(
         !listed.stdout.contains(EXAMPLE_TSIG_SECRET),
         "{}",
@@ -208,7 +209,8 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     let from_file = ok(&cli(
         &url,
         &[
-            "create-tsig",
+            "tsigs",
+            "create",
             "--name",
             "k1.example.",
             "--algo",
@@ -221,7 +223,8 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     let from_stdin = cli_with(
         &url,
         &[
-            "create-tsig",
+            "tsigs",
+            "create",
             "--name",
             "k2.example.",
             "--algo",
@@ -236,7 +239,8 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     let from_env = ok(&cli_with(
         &url,
         &[
-            "create-tsig",
+            "tsigs",
+            "create",
             "--name",
             "k3.example.",
             "--algo",
@@ -254,9 +258,12 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
         (&from_env, "c2VjcmV0LWZyb20tZW52"),
     ] {
         let id = created["id"].as_str().unwrap();
-        let shown = ok(&cli(&url, &["get-tsig", "--tsig-id", id, "--show-secrets"]));
+        let shown = ok(&cli(
+            &url,
+            &["tsigs", "get", "--tsig-id", id, "--show-secrets"],
+        ));
         assert_eq!(shown["secret"], secret);
-        let hidden = ok(&cli(&url, &["get-tsig", "--tsig-id", id]));
+        let hidden = ok(&cli(&url, &["tsigs", "get", "--tsig-id", id]));
         assert_eq!(hidden["secret"], "[REDACTED]");
         if secret == EXAMPLE_TSIG_SECRET {
             insta::assert_json_snapshot!("get_tsig", hidden);
@@ -267,7 +274,8 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     let updated = edited(&cli_with(
         &url,
         &[
-            "update-tsig",
+            "tsigs",
+            "update",
             "--tsig-id",
             id,
             "--name",
@@ -282,14 +290,15 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     ));
     assert_eq!(updated["algo"], "hmac-sha512.");
     insta::assert_json_snapshot!("update_tsig", updated);
-    let deleted = ok(&cli(&url, &["delete-tsig", "--tsig-id", id]));
+    let deleted = ok(&cli(&url, &["tsigs", "delete", "--tsig-id", id]));
     insta::assert_json_snapshot!("delete_tsig", deleted);
 
     // No source: refused before any request, as a usage error.
     let missing = cli(
         &url,
         &[
-            "create-tsig",
+            "tsigs",
+            "create",
             "--name",
             "k4.example.",
             "--algo",
@@ -306,13 +315,7 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     let flag = cli(
         &url,
         &[
-            "create-tsig",
-            "--name",
-            "k",
-            "--algo",
-            "a",
-            "--secret",
-            "s3cr3t",
+            "tsigs", "create", "--name", "k", "--algo", "a", "--secret", "s3cr3t",
         ],
     );
     assert_eq!(flag.status, 2);
@@ -323,10 +326,10 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
 #[test]
 fn a_table_for_people() {
     let (url, _thread, _stop) = stand_in();
-    let run = cli(&url, &["list-peers", "--format", "table"]);
+    let run = cli(&url, &["peers", "list", "--format", "table"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     insta::assert_snapshot!("list_peers_table", run.stdout);
-    let run = cli(&url, &["list-tsigs", "--format", "table"]);
+    let run = cli(&url, &["tsigs", "list", "--format", "table"]);
     assert!(run.stdout.contains("[REDACTED]") && !run.stdout.contains(EXAMPLE_TSIG_SECRET));
 }
 
@@ -354,13 +357,13 @@ fn exit_statuses_say_what_kind_of_failure_it_was() {
 
     // 2: an invalid id is refused before any request, with the sdk's reason.
     expect(
-        cli(&url, &["get-peer", "--peer-id", "../../zones"]),
+        cli(&url, &["peers", "get", "--peer-id", "../../zones"]),
         2,
         "32 lowercase hexadecimal",
     );
     // 3: no credentials.
     let no_credentials = run(
-        &["list-peers"],
+        &["peers", "list"],
         &[
             ("CLOUDFLARE_BASE_URL", url.as_str()),
             ("CLOUDFLARE_ACCOUNT_ID", EXAMPLE_ACCOUNT_ID),
@@ -381,7 +384,8 @@ fn exit_statuses_say_what_kind_of_failure_it_was() {
         cli(
             &url,
             &[
-                "create-tsig",
+                "tsigs",
+                "create",
                 "--name",
                 "k",
                 "--algo",
@@ -397,7 +401,12 @@ fn exit_statuses_say_what_kind_of_failure_it_was() {
     expect(
         cli(
             &url,
-            &["get-peer", "--peer-id", "0123456789abcdef0123456789abcdef"],
+            &[
+                "peers",
+                "get",
+                "--peer-id",
+                "0123456789abcdef0123456789abcdef",
+            ],
         ),
         4,
         "peer not found",
@@ -407,7 +416,8 @@ fn exit_statuses_say_what_kind_of_failure_it_was() {
         cli(
             &url,
             &[
-                "update-peer",
+                "peers",
+                "update",
                 "--peer-id",
                 EXAMPLE_PEER_ID,
                 "--name",
@@ -427,14 +437,14 @@ fn exit_statuses_say_what_kind_of_failure_it_was() {
         (503, "x-should-retry: false\r\n", 7),
     ] {
         let server = failing_server(status, header);
-        expect(cli(&server, &["list-peers"]), exit, "canned failure");
+        expect(cli(&server, &["peers", "list"]), exit, "canned failure");
     }
     // 8: nothing listens.
     let closed = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    expect(cli(&closed, &["list-peers"]), 8, "connect");
+    expect(cli(&closed, &["peers", "list"]), 8, "connect");
 }
 
 #[test]
@@ -444,21 +454,33 @@ fn help_texts() {
         assert!(output.status.success());
         String::from_utf8(output.stdout).unwrap()
     };
-    insta::assert_snapshot!("help", help(&["--help"]));
-    for command in [
-        "list-peers",
-        "create-peer",
-        "get-peer",
-        "update-peer",
-        "delete-peer",
-        "list-tsigs",
-        "create-tsig",
-        "get-tsig",
-        "update-tsig",
-        "delete-tsig",
-    ] {
-        insta::assert_snapshot!(format!("help_{command}"), help(&[command, "--help"]));
+    let root = help(&["--help"]);
+    insta::assert_snapshot!("help", root);
+    // Every group and every subcommand, as their own help lists them.
+    let listed = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| *l != "Commands:")
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .filter(|c| !matches!(c.as_str(), "help" | "man" | "completions"))
+            .collect()
+    };
+    let groups = listed(&root);
+    assert_eq!(groups, ["peers", "tsigs", "acls", "incoming", "outgoing"]);
+    let mut subcommands = 0;
+    for group in &groups {
+        let group_help = help(&[group, "--help"]);
+        insta::assert_snapshot!(format!("help_{group}"), group_help);
+        for verb in listed(&group_help) {
+            insta::assert_snapshot!(
+                format!("help_{group}_{verb}"),
+                help(&[group, &verb, "--help"])
+            );
+            subcommands += 1;
+        }
     }
+    assert_eq!(subcommands, 28);
 }
 
 #[test]
@@ -467,7 +489,7 @@ fn shell_completions() {
         let output = run(&["completions", shell], &[], None);
         assert!(output.status.success());
         let script = String::from_utf8(output.stdout).unwrap();
-        assert!(script.contains("update-peer"), "{shell}");
+        assert!(script.contains("force-axfr"), "{shell}");
     }
 }
 
@@ -535,18 +557,20 @@ fn each_shell_completes_subcommands_and_their_flags() {
                 ),
             )
         };
-        let flags = complete("cf-secondary-dns list-peers --f");
+        let flags = complete("cf-secondary-dns peers list --f");
         assert_eq!(flags.trim(), "--format", "bash: {flags}");
-        let flags = complete("cf-secondary-dns update-peer --");
+        let flags = complete("cf-secondary-dns peers update --");
         for flag in ["--peer-id", "--port", "--unset", "--dry-run"] {
             assert!(
                 flags.lines().any(|l| l == flag),
                 "bash lacks {flag}: {flags}"
             );
         }
-        let commands = complete("cf-secondary-dns upd");
+        let commands = complete("cf-secondary-dns peers upd");
+        assert!(commands.lines().any(|l| l == "update"), "bash: {commands}");
+        let commands = complete("cf-secondary-dns inc");
         assert!(
-            commands.lines().any(|l| l == "update-peer"),
+            commands.lines().any(|l| l == "incoming"),
             "bash: {commands}"
         );
     }
@@ -560,18 +584,18 @@ fn each_shell_completes_subcommands_and_their_flags() {
                 ),
             )
         };
-        let flags = complete("cf-secondary-dns list-peers --f");
+        let flags = complete("cf-secondary-dns peers list --f");
         assert!(flags.starts_with("--format\t"), "fish: {flags}");
-        let flags = complete("cf-secondary-dns update-peer --");
+        let flags = complete("cf-secondary-dns peers update --");
         for flag in ["--peer-id", "--port", "--unset"] {
             assert!(
                 flags.lines().any(|l| l.starts_with(&format!("{flag}\t"))),
                 "fish lacks {flag}: {flags}"
             );
         }
-        let commands = complete("cf-secondary-dns upd");
+        let commands = complete("cf-secondary-dns peers upd");
         assert!(
-            commands.lines().any(|l| l.starts_with("update-peer")),
+            commands.lines().any(|l| l.starts_with("update")),
             "fish: {commands}"
         );
     }
@@ -593,11 +617,11 @@ zpty -d z"#,
             );
             shell("zsh", &script)
         };
-        let listing = complete("cf-secondary-dns list-peers --");
+        let listing = complete("cf-secondary-dns peers list --");
         for flag in ["--account-id", "--format", "--show-secrets"] {
             assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
         }
-        let listing = complete("cf-secondary-dns update-peer --");
+        let listing = complete("cf-secondary-dns peers update --");
         for flag in ["--peer-id", "--unset", "--ixfr-enable"] {
             assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
         }
@@ -616,7 +640,10 @@ fn a_man_page() {
         &page[..80.min(page.len())]
     );
     assert!(page.contains(".TH cf-secondary-dns 1"), "{page}");
-    assert!(page.contains("update\\-peer"), "the subcommands are listed");
+    assert!(
+        page.contains("cf\\-secondary\\-dns\\-incoming(1)"),
+        "the subcommands are listed"
+    );
 }
 
 /// An update changes only the flags it is given, says what changed, can
@@ -624,13 +651,14 @@ fn a_man_page() {
 #[test]
 fn updates_edit_only_what_the_flags_name() {
     let (url, _thread, _stop) = stand_in();
-    let before = ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID]));
+    let before = ok(&cli(&url, &["peers", "get", "--peer-id", EXAMPLE_PEER_ID]));
 
     // A typo'd or forgotten --name no longer renames: only --port is sent as new.
     let run = cli(
         &url,
         &[
-            "update-peer",
+            "peers",
+            "update",
             "--peer-id",
             EXAMPLE_PEER_ID,
             "--port",
@@ -647,7 +675,8 @@ fn updates_edit_only_what_the_flags_name() {
     let again = cli(
         &url,
         &[
-            "update-peer",
+            "peers",
+            "update",
             "--peer-id",
             EXAMPLE_PEER_ID,
             "--port",
@@ -666,7 +695,8 @@ fn updates_edit_only_what_the_flags_name() {
     let dry = cli(
         &url,
         &[
-            "update-peer",
+            "peers",
+            "update",
             "--peer-id",
             EXAMPLE_PEER_ID,
             "--unset",
@@ -690,7 +720,7 @@ fn updates_edit_only_what_the_flags_name() {
     );
     assert!(dry.stderr.contains("nothing was sent"), "{}", dry.stderr);
     assert_eq!(
-        ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID])),
+        ok(&cli(&url, &["peers", "get", "--peer-id", EXAMPLE_PEER_ID])),
         after
     );
 
@@ -698,7 +728,8 @@ fn updates_edit_only_what_the_flags_name() {
     let cleared = edited(&cli(
         &url,
         &[
-            "update-peer",
+            "peers",
+            "update",
             "--peer-id",
             EXAMPLE_PEER_ID,
             "--unset",
@@ -721,7 +752,7 @@ fn updates_edit_only_what_the_flags_name() {
             "tsig_id must be 32 lowercase hexadecimal characters",
         ),
     ] {
-        let mut line = vec!["update-peer", "--peer-id", EXAMPLE_PEER_ID];
+        let mut line = vec!["peers", "update", "--peer-id", EXAMPLE_PEER_ID];
         line.extend(args);
         let refused = cli(&url, &line);
         assert_eq!(refused.status, 2, "{line:?}: {}", refused.stderr);
@@ -732,7 +763,7 @@ fn updates_edit_only_what_the_flags_name() {
         );
     }
     assert_eq!(
-        ok(&cli(&url, &["get-peer", "--peer-id", EXAMPLE_PEER_ID])),
+        ok(&cli(&url, &["peers", "get", "--peer-id", EXAMPLE_PEER_ID])),
         cleared
     );
 }
@@ -744,7 +775,8 @@ fn a_tsig_secret_rotates_alone() {
     let run = cli_with(
         &url,
         &[
-            "update-tsig",
+            "tsigs",
+            "update",
             "--tsig-id",
             EXAMPLE_TSIG_ID,
             "--secret-env",
@@ -758,7 +790,13 @@ fn a_tsig_secret_rotates_alone() {
     assert!(!run.stdout.contains("bmV3LXNlY3JldA=="));
     let shown = ok(&cli(
         &url,
-        &["get-tsig", "--tsig-id", EXAMPLE_TSIG_ID, "--show-secrets"],
+        &[
+            "tsigs",
+            "get",
+            "--tsig-id",
+            EXAMPLE_TSIG_ID,
+            "--show-secrets",
+        ],
     ));
     assert_eq!(shown["secret"], "bmV3LXNlY3JldA==");
     assert_eq!(
@@ -771,13 +809,13 @@ fn a_tsig_secret_rotates_alone() {
 fn safety_and_scripting_flags() {
     let (url, _thread, _stop) = stand_in();
     // Found by name.
-    let by_name = ok(&cli(&url, &["get-peer", "--name", "my-peer-1"]));
+    let by_name = ok(&cli(&url, &["peers", "get", "--name", "my-peer-1"]));
     assert_eq!(by_name["id"], EXAMPLE_PEER_ID);
-    let none = cli(&url, &["get-peer", "--name", "nope"]);
+    let none = cli(&url, &["peers", "get", "--name", "nope"]);
     assert_eq!(none.status, 4, "{}", none.stderr);
 
     // A create's dry run shows the body; a delete's names what it would delete.
-    let dry = cli(&url, &["create-peer", "--name", "p2", "--dry-run"]);
+    let dry = cli(&url, &["peers", "create", "--name", "p2", "--dry-run"]);
     assert_eq!(dry.status, 0, "{}", dry.stderr);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&dry.stdout).unwrap(),
@@ -785,11 +823,11 @@ fn safety_and_scripting_flags() {
     );
     let dry = cli(
         &url,
-        &["delete-peer", "--peer-id", EXAMPLE_PEER_ID, "--dry-run"],
+        &["peers", "delete", "--peer-id", EXAMPLE_PEER_ID, "--dry-run"],
     );
     assert_eq!((dry.status, dry.stdout.as_str()), (0, ""), "{}", dry.stderr);
     assert!(dry.stderr.contains(EXAMPLE_PEER_ID), "{}", dry.stderr);
-    let listed = ok(&cli(&url, &["list-peers"]));
+    let listed = ok(&cli(&url, &["peers", "list"]));
     assert_eq!(
         listed.as_array().map(Vec::len),
         Some(1),
@@ -799,23 +837,26 @@ fn safety_and_scripting_flags() {
     // Not a terminal: no question (with or without --yes).
     let deleted = ok(&cli(
         &url,
-        &["delete-peer", "--peer-id", EXAMPLE_PEER_ID, "--yes"],
+        &["peers", "delete", "--peer-id", EXAMPLE_PEER_ID, "--yes"],
     ));
     assert_eq!(deleted["id"], EXAMPLE_PEER_ID);
 
     // create-peer takes a name only, and says where the rest goes.
-    let ip = cli(&url, &["create-peer", "--name", "p", "--ip", "192.0.2.1"]);
+    let ip = cli(
+        &url,
+        &["peers", "create", "--name", "p", "--ip", "192.0.2.1"],
+    );
     assert_eq!(ip.status, 2);
     assert!(
         ip.stderr
-            .contains("update-peer --peer-id <the new id> --ip"),
+            .contains("peers update --peer-id <the new id> --ip"),
         "{}",
         ip.stderr
     );
 
     // A missing account says where it comes from.
     let output = run(
-        &["list-peers"],
+        &["peers", "list"],
         &[("CLOUDFLARE_API_TOKEN", "t"), ("CLOUDFLARE_BASE_URL", &url)],
         None,
     );
@@ -824,16 +865,16 @@ fn safety_and_scripting_flags() {
 
     // Retries and timeouts from the command line; a 429 says when to come back.
     let limited = failing_server(429, "retry-after: 120\r\n");
-    let run = cli(&limited, &["list-peers", "--max-retries", "0"]);
+    let run = cli(&limited, &["peers", "list", "--max-retries", "0"]);
     assert_eq!(run.status, 6, "{}", run.stderr);
     assert!(run.stderr.contains("retry after 2 min"), "{}", run.stderr);
     let busy = failing_server(503, "");
     let once = cli(
         &busy,
-        &["list-peers", "--max-retries", "0", "--timeout", "5"],
+        &["peers", "list", "--max-retries", "0", "--timeout", "5"],
     );
     assert!(!once.stderr.contains("attempts"), "{}", once.stderr);
-    let twice = cli(&busy, &["list-peers", "--max-retries", "1"]);
+    let twice = cli(&busy, &["peers", "list", "--max-retries", "1"]);
     assert!(
         twice.stderr.contains("(after 2 attempts)"),
         "{}",
@@ -857,7 +898,7 @@ fn server_text_cannot_steer_the_terminal() {
         .collect();
     let list = serde_json::json!({"success": true, "errors": [], "messages": [], "result": peers});
     let server = canned_server(200, "", list.to_string());
-    let run = cli(&server, &["list-peers", "--format", "table"]);
+    let run = cli(&server, &["peers", "list", "--format", "table"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout.lines().count(),
@@ -877,7 +918,7 @@ fn server_text_cannot_steer_the_terminal() {
         run.stdout
     );
     // JSON output keeps the exact text.
-    let json = ok(&cli(&server, &["list-peers"]));
+    let json = ok(&cli(&server, &["peers", "list"]));
     let shown: Vec<_> = json
         .as_array()
         .unwrap()
@@ -890,7 +931,7 @@ fn server_text_cannot_steer_the_terminal() {
         {"code": 1003, "message": "bad\nerror: forged\u{2028}\u{1b}[2J"}]});
     let run = cli(
         &canned_server(400, "", failure.to_string()),
-        &["list-peers"],
+        &["peers", "list"],
     );
     assert_eq!(run.status, 1);
     assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);

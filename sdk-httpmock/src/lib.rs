@@ -69,4 +69,7 @@ pub use generated::*;
 // The generated code names the sdk's identifier types by the paths the sdk
 // itself uses (`crate::AccountIdentifier`); these make the same paths resolve
 // here, to the same types.
-pub use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
+pub use cloudflare_secondary_dns::{
+    AccountIdentifier, AclIdentifier, IpRange, PeerIdentifier, PeerIp, TsigIdentifier,
+    ZoneIdentifier,
+};

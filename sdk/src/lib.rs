@@ -19,6 +19,7 @@ pub mod const_bool;
 mod credentials;
 pub mod envelope;
 mod error;
+pub mod extras;
 mod hooks;
 pub mod ids;
 mod ip_range;
@@ -49,14 +50,15 @@ pub use ids::{
     AccountIdentifier, AclIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier,
     ZoneIdentifier,
 };
+pub use ip_range::{InvalidIpRange, IpRange, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX};
+pub use extras::waiters::WaitError;
 pub use options::CallOptions;
-pub use ip_range::{IpRange, InvalidIpRange, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX};
 pub use peer_ip::{InvalidPeerIp, PeerIp};
+pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};
 pub use status::{ForceOutcome, TransferStatus};
 pub use timestamp::Timestamp;
 /// The CIDR and time crates the sdk's [`IpRange`] and [`Timestamp`] hold.
 pub use {ipnet, time};
-pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};
 
 /// What most programs import: `use cloudflare_secondary_dns::prelude::*;`
 /// brings the client, its error and [`ResponseExt::into_result`].

@@ -9,11 +9,11 @@ use schemars::schema::{InstanceType, Schema, SchemaObject};
 
 use crate::const_bool::ConstBool;
 use crate::envelope::Messages;
-use crate::peer_ip::PeerIp;
 use crate::ids::{Identifier, IdentifierKind};
-use crate::{ForceOutcome, IpRange, Timestamp, TransferStatus};
+use crate::peer_ip::PeerIp;
 use crate::secret::TsigSecret;
 use crate::types::ResponseInfo;
+use crate::{ForceOutcome, IpRange, Timestamp, TransferStatus};
 
 impl<const VALUE: bool> JsonSchema for ConstBool<VALUE> {
     fn schema_name() -> String {

@@ -45,9 +45,7 @@ impl Timestamp {
 
 impl From<OffsetDateTime> for Timestamp {
     fn from(time: OffsetDateTime) -> Self {
-        let text = time
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| time.to_string());
+        let text = time.format(&Rfc3339).unwrap_or_else(|_| time.to_string());
         Self {
             text,
             time: Some(time),
@@ -128,7 +126,10 @@ mod tests {
         }
         let at = Timestamp::from("2019-10-24T17:09:42.883908+01:00");
         let time = at.time().unwrap();
-        assert_eq!((time.microsecond(), time.offset().whole_hours()), (883_908, 1));
+        assert_eq!(
+            (time.microsecond(), time.offset().whole_hours()),
+            (883_908, 1)
+        );
         assert_eq!(Timestamp::from(time), at);
         assert!(Timestamp::from("2019-10-24 17:09:42").time().is_none());
         assert!(serde_json::from_str::<Timestamp>("17").is_err());

@@ -421,11 +421,7 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
             if kind == Kind::Peer
                 && let Some(zone_id) = zone_naming(&state.zones, id)
             {
-                return Err((
-                    400,
-                    1005,
-                    format!("peer is in use by the zone {zone_id}"),
-                ));
+                return Err((400, 1005, format!("peer is in use by the zone {zone_id}")));
             }
             let account = state.accounts.get_mut(account_id).expect("created above");
             match account.records(kind).remove(id) {
@@ -506,7 +502,10 @@ fn checked_acl(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u3
     if !valid {
         return Err(invalid(format!("ip_range {text:?} is not a CIDR")));
     }
-    Ok(Map::from_iter([required_string(body, "name")?, (field, range)]))
+    Ok(Map::from_iter([
+        required_string(body, "name")?,
+        (field, range),
+    ]))
 }
 
 /// The zone whose configuration names `peer_id`, if one does.
@@ -524,7 +523,9 @@ fn zone_naming(zones: &BTreeMap<String, Config>, peer_id: &str) -> Option<String
 /// Now, as Cloudflare writes a time (RFC 3339, microseconds).
 fn now() -> Value {
     let now = time::OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
+    let now = now
+        .replace_nanosecond(now.microsecond() * 1000)
+        .unwrap_or(now);
     Value::String(
         now.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
@@ -548,7 +549,10 @@ fn checked_zone_body(
     }
     for peer in peers {
         let known = peer.as_str().is_some_and(|id| {
-            state.accounts.values().any(|account| account.peers.contains_key(id))
+            state
+                .accounts
+                .values()
+                .any(|account| account.peers.contains_key(id))
         });
         if !known {
             return Err((400, 1004, format!("peer {peer} does not exist")));
@@ -558,10 +562,9 @@ fn checked_zone_body(
     if incoming {
         let refresh = match body.get("auto_refresh_seconds") {
             None => 86_400,
-            Some(value) => value
-                .as_u64()
-                .filter(|s| *s >= 300)
-                .ok_or_else(|| invalid("auto_refresh_seconds must be an integer of at least 300"))?,
+            Some(value) => value.as_u64().filter(|s| *s >= 300).ok_or_else(|| {
+                invalid("auto_refresh_seconds must be an integer of at least 300")
+            })?,
         };
         fields.insert("auto_refresh_seconds".to_owned(), refresh.into());
     }
@@ -577,7 +580,13 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
             _ => Err(invalid("the request body must be a JSON object")),
         }
     };
-    let no_incoming = || (404, 1003, "secondary zone configuration not found".to_owned());
+    let no_incoming = || {
+        (
+            404,
+            1003,
+            "secondary zone configuration not found".to_owned(),
+        )
+    };
     let no_outgoing = || (404, 1003, "primary zone configuration not found".to_owned());
     let ok = |value: Value| Ok((200, value, None));
     match (method, rest) {
@@ -684,11 +693,9 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
                     *enabled = false;
                     ok(json!("Disabled"))
                 }
-                _ if !*enabled => Err((
-                    400,
-                    1007,
-                    "outgoing zone transfers are disabled".to_owned(),
-                )),
+                _ if !*enabled => {
+                    Err((400, 1007, "outgoing zone transfers are disabled".to_owned()))
+                }
                 _ => {
                     record.insert("last_transferred_time".to_owned(), now());
                     ok(json!("OK"))

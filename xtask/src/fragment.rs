@@ -124,7 +124,10 @@ pub fn name_inline_structures(document: &mut Value) {
             }
         }
         for (holder, property, new_name, inner) in moves {
-            let pointer = format!("{holder}/properties/{}", property.replace('~', "~0").replace('/', "~1"));
+            let pointer = format!(
+                "{holder}/properties/{}",
+                property.replace('~', "~0").replace('/', "~1")
+            );
             if let Some(slot) = schemas[&name].pointer_mut(&pointer) {
                 *slot = serde_json::json!({"$ref": format!("#/components/schemas/{new_name}")});
             }

@@ -462,7 +462,9 @@ fn operation_table(facts: &SpecFacts) -> Item {
         let id = &operation.id;
         if let Some(success) = &operation.success {
             let success = Ident::new(success, Span::call_site());
-            checks.push(quote::quote!(#id => Some(crate::response_fixups::check_as::<types::#success>)));
+            checks.push(
+                quote::quote!(#id => Some(crate::response_fixups::check_as::<types::#success>)),
+            );
         }
         let body_secret = operation
             .body

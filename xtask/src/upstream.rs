@@ -159,10 +159,9 @@ pub fn subset(whole: &Value) -> Result<Value> {
         .map(|(path, item)| (path.clone(), item.clone()))
         .collect();
     if paths.is_empty() {
-        return Err(format!(
-            "none of the Secondary DNS paths ({PATH_RULE}) is in this document"
-        )
-        .into());
+        return Err(
+            format!("none of the Secondary DNS paths ({PATH_RULE}) is in this document").into(),
+        );
     }
 
     // Every `#/components/...` reference, followed until nothing new turns up.
