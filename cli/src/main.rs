@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use cloudflare_secondary_dns::{ApiError, CallOptions, Client, ErrorKind};
+use cloudflare_secondary_dns::{ApiError, CallOptions, Client, ErrorKind, ResponseExt, WaitError};
 use serde_json::Value;
 
 // progenitor's default `execute_*` hooks leave their arguments unused, and
@@ -44,6 +44,7 @@ mod exit {
     pub const RATE_LIMITED: u8 = 6;
     pub const SERVER: u8 = 7;
     pub const TRANSPORT: u8 = 8;
+    pub const WAIT_TIMED_OUT: u8 = 9;
 }
 
 const EXIT_CODES_HELP: &str = "\
@@ -62,7 +63,8 @@ Exit status:
   5  authentication or permission (401, 403)
   6  rate limited (429)
   7  Cloudflare server error (5xx)
-  8  transport: no connection, or it timed out";
+  8  transport: no connection, or it timed out
+  9  --wait: the deadline passed before Cloudflare got there (the error says what it last saw)";
 
 /// The command-line tree: a command per group, a subcommand per operation
 /// (generated), plus `man` and `completions`.
@@ -265,6 +267,24 @@ fn subcommand(operation: CliCommand) -> Command {
                 );
         }
     }
+    if let Some(waiter) = Waiter::of(operation) {
+        command = command
+            .arg(
+                Arg::new("wait")
+                    .long("wait")
+                    .action(ArgAction::SetTrue)
+                    .help(waiter.help()),
+            )
+            .arg(
+                Arg::new("wait-timeout")
+                    .long("wait-timeout")
+                    .value_name("SECONDS")
+                    .value_parser(clap::value_parser!(u64).range(1..=86_400))
+                    .default_value("300")
+                    .requires("wait")
+                    .help("How long --wait waits before it fails (exit status 9)"),
+            );
+    }
     if verb == "delete" {
         command = command.arg(
             Arg::new("yes")
@@ -276,6 +296,91 @@ fn subcommand(operation: CliCommand) -> Command {
     }
     let reads = groups::reads(operation);
     command.after_help(examples(group, &verb, reads, &path_ids, &body_flags))
+}
+
+/// What `--wait` waits for after an operation (the sdk's waiters).
+#[derive(Clone, Copy)]
+enum Waiter {
+    /// The secondary zone's serial changes (after Force AXFR).
+    SerialChanged,
+    /// The secondary zone has a serial (its first transfer, after Create).
+    FirstTransfer,
+    /// Outgoing transfers are enabled (after Enable).
+    OutgoingEnabled,
+}
+
+impl Waiter {
+    fn of(operation: CliCommand) -> Option<Self> {
+        match (operation.group(), groups::verb(operation).as_str()) {
+            ("incoming", "force-axfr") => Some(Self::SerialChanged),
+            ("incoming", "create") => Some(Self::FirstTransfer),
+            ("outgoing", "enable") => Some(Self::OutgoingEnabled),
+            _ => None,
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::SerialChanged => {
+                "Then wait until the zone's SOA serial has changed, and print the zone"
+            }
+            Self::FirstTransfer => {
+                "Then wait until the zone's first transfer has arrived, and print the zone"
+            }
+            Self::OutgoingEnabled => "Then wait until the status reads Enabled, and print it",
+        }
+    }
+
+    /// Runs `operation` (its own output kept), waits, prints what it waited for.
+    async fn run(
+        self,
+        client: &Client,
+        operation: CliCommand,
+        matches: &ArgMatches,
+        printer: Printer,
+    ) -> anyhow::Result<()> {
+        let zone_id = matches
+            .get_one::<ZoneIdentifier>("zone-id")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("--wait needs --zone-id"))?;
+        let timeout = Duration::from_secs(*matches.get_one::<u64>("wait-timeout").unwrap_or(&300));
+        let before = match self {
+            Self::SerialChanged => {
+                client
+                    .get_incoming()
+                    .zone_id(zone_id.clone())
+                    .send()
+                    .await?
+                    .into_result()?
+                    .soa_serial
+            }
+            _ => None,
+        };
+        let (quiet, printer) = printer.for_waiting();
+        Cli::new(client.clone(), quiet)
+            .execute(operation, matches)
+            .await?;
+        let waited = match self {
+            Self::SerialChanged | Self::FirstTransfer => {
+                let waiter = client.wait_for_transfer().zone_id(zone_id).timeout(timeout);
+                let waiter = match self {
+                    Self::SerialChanged => waiter.serial_changed_from(before),
+                    _ => waiter,
+                };
+                serde_json::to_value(waiter.wait().await?)?
+            }
+            Self::OutgoingEnabled => serde_json::to_value(
+                client
+                    .wait_for_outgoing_enabled()
+                    .zone_id(zone_id)
+                    .timeout(timeout)
+                    .wait()
+                    .await?,
+            )?,
+        };
+        printer.print_value(waited);
+        Ok(())
+    }
 }
 
 /// `command` with a flag for each list field of the body (progenitor makes
@@ -641,6 +746,11 @@ async fn run(
     } else {
         printer
     };
+    if matches.try_get_one::<bool>("wait").ok().flatten() == Some(&true)
+        && let Some(waiter) = Waiter::of(operation)
+    {
+        return waiter.run(&client, operation, matches, printer).await;
+    }
     Cli::new(client, printer).execute(operation, matches).await
 }
 
@@ -686,21 +796,37 @@ fn completion_script(shell: clap_complete::Shell) -> String {
     script
 }
 
+/// Prints an API error on stderr in one line and says which exit status it is.
+fn report_api(api: &ApiError) -> u8 {
+    eprintln!("error: {}", api.report());
+    match api.kind() {
+        ErrorKind::NotFound => exit::NOT_FOUND,
+        ErrorKind::Authentication | ErrorKind::PermissionDenied => exit::AUTH,
+        ErrorKind::RateLimited { .. } => exit::RATE_LIMITED,
+        ErrorKind::Server => exit::SERVER,
+        ErrorKind::Connection | ErrorKind::Timeout => exit::TRANSPORT,
+        // A body the client could not build (a required field missing):
+        // the command line did not say enough.
+        ErrorKind::InvalidRequest => exit::USAGE,
+        _ => exit::API_REFUSED,
+    }
+}
+
 /// Prints `err` on stderr in one line and says which exit status it is.
 fn report(err: &anyhow::Error) -> u8 {
     if let Some(api) = err.downcast_ref::<ApiError>() {
-        eprintln!("error: {}", api.report());
-        return match api.kind() {
-            ErrorKind::NotFound => exit::NOT_FOUND,
-            ErrorKind::Authentication | ErrorKind::PermissionDenied => exit::AUTH,
-            ErrorKind::RateLimited { .. } => exit::RATE_LIMITED,
-            ErrorKind::Server => exit::SERVER,
-            ErrorKind::Connection | ErrorKind::Timeout => exit::TRANSPORT,
-            // A body the client could not build (a required field missing):
-            // the command line did not say enough.
-            ErrorKind::InvalidRequest => exit::USAGE,
-            _ => exit::API_REFUSED,
-        };
+        return report_api(api);
+    }
+    match err.downcast_ref::<WaitError>() {
+        Some(WaitError::Api(api)) => return report_api(api),
+        Some(waited) => {
+            eprintln!("error: {}", visible(&waited.to_string()));
+            return match waited {
+                WaitError::TimedOut { .. } => exit::WAIT_TIMED_OUT,
+                _ => exit::USAGE,
+            };
+        }
+        None => {}
     }
     if let Some(bad) = err.downcast_ref::<BadEdit>() {
         eprintln!("error: {}", visible(&bad.to_string()));

@@ -57,6 +57,15 @@ impl Printer {
         (printer, slot)
     }
 
+    /// For `--wait`: a printer that keeps the operation's own result (and
+    /// edits its body as this one would), and one that prints what was
+    /// waited for.
+    pub fn for_waiting(self) -> (Self, Self) {
+        let (mut quiet, _) = Self::capturing();
+        quiet.edit = self.edit;
+        (quiet, Self::new(self.format, self.show_secrets))
+    }
+
     /// Bodies are edited from `edit` (see `edit.rs`).
     pub fn editing(mut self, edit: Edit) -> Self {
         self.edit = Some(edit);

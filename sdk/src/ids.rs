@@ -100,6 +100,13 @@ impl fmt::Debug for InvalidIdentifier {
 
 impl std::error::Error for InvalidIdentifier {}
 
+/// An identifier given as one converts without error.
+impl From<std::convert::Infallible> for InvalidIdentifier {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl<K: IdentifierKind> Identifier<K> {
     /// Checks `id`.
     pub fn new(id: impl Into<String>) -> Result<Self, InvalidIdentifier> {

@@ -44,6 +44,7 @@ pub use config::{
 pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
 pub use envelope::{Envelope, ResponseExt};
 pub use error::{ApiError, ErrorKind, ErrorReport, RawError, ResponseTooLarge};
+pub use extras::waiters::WaitError;
 pub use generated::*;
 pub use hooks::ATTEMPTS_HEADER;
 pub use ids::{
@@ -51,7 +52,6 @@ pub use ids::{
     ZoneIdentifier,
 };
 pub use ip_range::{InvalidIpRange, IpRange, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX};
-pub use extras::waiters::WaitError;
 pub use options::CallOptions;
 pub use peer_ip::{InvalidPeerIp, PeerIp};
 pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};

@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Sleeper};
 
-use crate::{ApiError, Client, InvalidIdentifier, ResponseExt, TransferStatus, ZoneIdentifier};
 use crate::types::Incoming;
+use crate::{ApiError, Client, InvalidIdentifier, ResponseExt, TransferStatus, ZoneIdentifier};
 
 /// How long a waiter waits unless told otherwise.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -241,11 +241,12 @@ macro_rules! polling_setters {
     () => {
         /// The zone (32 lowercase hexadecimal characters; a bad one fails
         /// `wait` before any request).
-        pub fn zone_id<V: TryInto<ZoneIdentifier, Error = InvalidIdentifier>>(
-            mut self,
-            zone_id: V,
-        ) -> Self {
-            self.zone_id = zone_id.try_into();
+        pub fn zone_id<V>(mut self, zone_id: V) -> Self
+        where
+            V: TryInto<ZoneIdentifier>,
+            V::Error: Into<InvalidIdentifier>,
+        {
+            self.zone_id = zone_id.try_into().map_err(Into::into);
             self
         }
 
@@ -302,10 +303,7 @@ impl WaitForTransfer<'_> {
                     let serial = zone
                         .soa_serial
                         .map_or_else(|| "none".to_owned(), |s| s.to_string());
-                    let checked = zone
-                        .checked_time
-                        .as_ref()
-                        .map_or("none", |t| t.as_str());
+                    let checked = zone.checked_time.as_ref().map_or("none", |t| t.as_str());
                     format!("soa_serial {serial}, checked_time {checked}")
                 },
             )
@@ -326,11 +324,7 @@ impl WaitForOutgoingEnabled<'_> {
                 || {
                     let zone_id = zone_id.clone();
                     async move {
-                        let response = client
-                            .get_outgoing_status()
-                            .zone_id(zone_id)
-                            .send()
-                            .await?;
+                        let response = client.get_outgoing_status().zone_id(zone_id).send().await?;
                         Ok(response.into_result()?)
                     }
                 },
