@@ -295,7 +295,14 @@ fn subcommand(operation: CliCommand) -> Command {
         );
     }
     let reads = groups::reads(operation);
-    command.after_help(examples(group, &verb, reads, &path_ids, &body_flags))
+    let waits = Waiter::of(operation).is_some();
+    command.after_help(examples(
+        group,
+        &verb,
+        (reads, waits),
+        &path_ids,
+        &body_flags,
+    ))
 }
 
 /// What `--wait` waits for after an operation (the sdk's waiters).
@@ -429,7 +436,7 @@ fn with_list_flags(
 fn examples(
     group: &str,
     verb: &str,
-    reads: bool,
+    (reads, waits): (bool, bool),
     path_ids: &[&str],
     body_flags: &[String],
 ) -> String {
@@ -486,6 +493,11 @@ fn examples(
                 .collect();
             lines.push(format!("{bin} {name}{ids}{flags}{secret} --dry-run"));
             lines.push(format!("{bin} {name}{ids}{flags}{secret}"));
+            if waits {
+                lines.push(format!(
+                    "{bin} {name}{ids}{flags} --wait --wait-timeout 600"
+                ));
+            }
         }
         "update" => {
             let first = body_flags
@@ -513,6 +525,9 @@ fn examples(
             lines.push(format!("{bin} {name}{ids}"));
             if !reads {
                 lines.push(format!("{bin} {name}{ids} --dry-run"));
+            }
+            if waits {
+                lines.push(format!("{bin} {name}{ids} --wait --wait-timeout 600"));
             }
         }
     }
