@@ -14,7 +14,8 @@ use wiremock::MockServer;
 mod lean_server;
 pub use lean_server::{LeanRequest, LeanResponse, LeanServer, lean_response, start_lean_server};
 pub use secondary_dns_stand_in::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, RecordedRequest, StandIn,
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_ACL_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, EXAMPLE_ZONE_ID,
+    FIRST_SERIAL, RecordedRequest, StandIn,
 };
 
 /// The spec fragment, the single source of truth for fixtures too.
