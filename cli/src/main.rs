@@ -219,9 +219,6 @@ fn subcommand(operation: CliCommand) -> Command {
                 "peers" => arg.value_parser(|text: &str| {
                     PeerIdentifier::try_from(text).map(|_| text.to_owned())
                 }),
-                "ip-range" => {
-                    arg.value_parser(|text: &str| text.parse::<IpRange>().map(|_| text.to_owned()))
-                }
                 "algo" => arg.help(
                     "TSIG algorithm, with its trailing dot: hmac-sha256., hmac-sha512. (or \
                      hmac-sha384., hmac-sha224., hmac-sha1., hmac-md5.sig-alg.reg.int.)",

@@ -960,3 +960,290 @@ fn completions_into_a_closed_pipe_exit_quietly() {
         assert_eq!(output.stderr, b"", "{shell}");
     }
 }
+
+/// Every ACL, incoming and outgoing command against the stand-in, in the
+/// order of the documented workflows.
+#[test]
+fn every_acl_and_zone_command_against_the_stand_in() {
+    let (url, _thread, _stop) = stand_in();
+    let zone = "269d8f4853475ca241c4e730be286b20";
+    let primary = "00920f38ce07c2e2f4df50b1f61d4194";
+
+    // ACLs: list, create, get (by id and by name), update, delete.
+    let listed = ok(&cli(&url, &["acls", "list"]));
+    assert_eq!(listed[0]["ip_range"], "192.0.2.53/28");
+    let created = ok(&cli(
+        &url,
+        &[
+            "acls",
+            "create",
+            "--name",
+            "office",
+            "--ip-range",
+            "192.0.2.48/28",
+        ],
+    ));
+    let acl_id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["ip_range"], "192.0.2.48/28");
+    assert_eq!(
+        ok(&cli(&url, &["acls", "get", "--acl-id", &acl_id]))["name"],
+        "office"
+    );
+    assert_eq!(
+        ok(&cli(&url, &["acls", "get", "--name", "office"]))["id"],
+        acl_id.as_str()
+    );
+    let updated = edited(&cli(
+        &url,
+        &[
+            "acls",
+            "update",
+            "--acl-id",
+            &acl_id,
+            "--ip-range",
+            "2001:db8::/64",
+        ],
+    ));
+    assert_eq!(
+        (updated["name"].as_str(), updated["ip_range"].as_str()),
+        (Some("office"), Some("2001:db8::/64"))
+    );
+    let wide = cli(
+        &url,
+        &["acls", "create", "--name", "x", "--ip-range", "10.0.0.0/8"],
+    );
+    assert_eq!(wide.status, 2, "{}", wide.stderr);
+    assert!(
+        wide.stderr.contains("at most a /24 for IPv4"),
+        "{}",
+        wide.stderr
+    );
+    assert_eq!(
+        ok(&cli(&url, &["acls", "delete", "--acl-id", &acl_id]))["id"],
+        acl_id.as_str()
+    );
+
+    // Cloudflare as secondary: incoming create (waiting for the first
+    // transfer), get, update, force-axfr (waiting for the new serial), delete.
+    let first = ok(&cli(
+        &url,
+        &[
+            "incoming",
+            "create",
+            "--zone-id",
+            zone,
+            "--name",
+            "example.com.",
+            "--peers",
+            EXAMPLE_PEER_ID,
+            "--wait",
+            "--wait-timeout",
+            "30",
+        ],
+    ));
+    assert_eq!(first["soa_serial"], 2_019_102_400);
+    assert_eq!(first["auto_refresh_seconds"], 86_400);
+    assert_eq!(
+        ok(&cli(&url, &["incoming", "get", "--zone-id", zone]))["peers"][0],
+        EXAMPLE_PEER_ID
+    );
+    let updated = edited(&cli(
+        &url,
+        &[
+            "incoming",
+            "update",
+            "--zone-id",
+            zone,
+            "--auto-refresh-seconds",
+            "3600",
+        ],
+    ));
+    assert_eq!(
+        (
+            updated["auto_refresh_seconds"].as_i64(),
+            updated["name"].as_str()
+        ),
+        (Some(3600), Some("example.com."))
+    );
+    let low = cli(
+        &url,
+        &[
+            "incoming",
+            "update",
+            "--zone-id",
+            zone,
+            "--auto-refresh-seconds",
+            "60",
+        ],
+    );
+    assert_eq!(low.status, 2, "{}", low.stderr);
+    assert!(
+        low.stderr.contains("it must be at least 300"),
+        "{}",
+        low.stderr
+    );
+    assert_eq!(
+        ok(&cli(&url, &["incoming", "force-axfr", "--zone-id", zone])),
+        "OK"
+    );
+    let transferred = ok(&cli(
+        &url,
+        &["incoming", "force-axfr", "--zone-id", zone, "--wait"],
+    ));
+    // The first force was still pending when the second came: one transfer.
+    assert_eq!(transferred["soa_serial"], 2_019_102_401);
+    let dry = cli(
+        &url,
+        &["incoming", "force-axfr", "--zone-id", zone, "--dry-run"],
+    );
+    assert_eq!(dry.status, 0);
+    assert!(
+        dry.stderr.contains("would send force axfr"),
+        "{}",
+        dry.stderr
+    );
+    // The peer is in use by the zone.
+    let in_use = cli(
+        &url,
+        &["peers", "delete", "--peer-id", EXAMPLE_PEER_ID, "--yes"],
+    );
+    assert_eq!(in_use.status, 1, "{}", in_use.stderr);
+    assert!(
+        in_use.stderr.contains("in use by the zone"),
+        "{}",
+        in_use.stderr
+    );
+    assert_eq!(
+        ok(&cli(
+            &url,
+            &["incoming", "delete", "--zone-id", zone, "--yes"]
+        ))["id"],
+        zone
+    );
+    assert_eq!(cli(&url, &["incoming", "get", "--zone-id", zone]).status, 4);
+
+    // Cloudflare as primary: outgoing create, get, update, status, enable
+    // (waiting), force-notify, disable, delete.
+    let created = ok(&cli(
+        &url,
+        &[
+            "outgoing",
+            "create",
+            "--zone-id",
+            primary,
+            "--name",
+            "example.com.",
+            "--peers",
+            EXAMPLE_PEER_ID,
+        ],
+    ));
+    assert_eq!(created["id"], primary);
+    assert_eq!(
+        ok(&cli(&url, &["outgoing", "get", "--zone-id", primary]))["name"],
+        "example.com."
+    );
+    let updated = edited(&cli(
+        &url,
+        &[
+            "outgoing",
+            "update",
+            "--zone-id",
+            primary,
+            "--name",
+            "example.net.",
+        ],
+    ));
+    assert_eq!(updated["name"], "example.net.");
+    assert_eq!(
+        ok(&cli(&url, &["outgoing", "status", "--zone-id", primary])),
+        "Disabled"
+    );
+    let refused = cli(&url, &["outgoing", "force-notify", "--zone-id", primary]);
+    assert_eq!(refused.status, 1, "{}", refused.stderr);
+    assert_eq!(
+        ok(&cli(
+            &url,
+            &["outgoing", "enable", "--zone-id", primary, "--wait"]
+        )),
+        "Enabled"
+    );
+    assert_eq!(
+        ok(&cli(
+            &url,
+            &["outgoing", "force-notify", "--zone-id", primary]
+        )),
+        "OK"
+    );
+    assert_eq!(
+        ok(&cli(&url, &["outgoing", "disable", "--zone-id", primary])),
+        "Disabled"
+    );
+    assert_eq!(
+        ok(&cli(
+            &url,
+            &["outgoing", "delete", "--zone-id", primary, "--yes"]
+        ))["id"],
+        primary
+    );
+
+    // Bad ids and too many peers are refused before any request.
+    let bad = cli(&url, &["incoming", "get", "--zone-id", "../accounts"]);
+    assert_eq!(bad.status, 2);
+    let peers: Vec<String> = (0..31).map(|i| format!("{i:032x}")).collect();
+    let many = cli(
+        &url,
+        &[
+            "outgoing",
+            "create",
+            "--zone-id",
+            primary,
+            "--name",
+            "x.",
+            "--peers",
+            &peers.join(","),
+        ],
+    );
+    assert_eq!(many.status, 2, "{}", many.stderr);
+    assert!(
+        many.stderr
+            .contains("`peers` has 31 items; at most 30 are allowed"),
+        "{}",
+        many.stderr
+    );
+}
+
+/// `--wait` gives up at its deadline, says what it last saw, and exits 9.
+#[test]
+fn a_wait_that_times_out_exits_9() {
+    // A zone whose transfers stay disabled whatever is asked.
+    let stuck = canned_server(
+        200,
+        "",
+        r#"{"success":true,"errors":[],"messages":[],"result":"Disabled"}"#.to_owned(),
+    );
+    let zone = "00920f38ce07c2e2f4df50b1f61d4194";
+    let started = std::time::Instant::now();
+    let waited = cli(
+        &stuck,
+        &[
+            "outgoing",
+            "enable",
+            "--zone-id",
+            zone,
+            "--wait",
+            "--wait-timeout",
+            "3",
+        ],
+    );
+    assert_eq!(waited.status, 9, "{}", waited.stderr);
+    assert!(
+        waited.stderr.starts_with("error: timed out after 3 s (")
+            && waited.stderr.contains(
+                "waiting for outgoing transfers to be enabled; last seen: status Disabled"
+            ),
+        "{}",
+        waited.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(waited.stdout, "", "nothing printed but the error");
+}

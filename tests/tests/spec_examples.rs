@@ -172,10 +172,18 @@ fn the_failure_example_decodes() {
 /// exactly what the spec's identifier schemas accept.
 #[test]
 fn hand_written_identifiers_follow_the_spec() {
-    use cloudflare_secondary_dns::{AccountIdentifier, PeerIdentifier, TsigIdentifier};
+    use cloudflare_secondary_dns::{
+        AccountIdentifier, AclIdentifier, PeerIdentifier, TsigIdentifier, ZoneIdentifier,
+    };
     use rand::{Rng, SeedableRng};
-    let schemas = ["AccountIdentifier", "PeerIdentifier", "TsigIdentifier"]
-        .map(|name| validator(&format!("/components/schemas/{name}")));
+    let schemas = [
+        "AccountIdentifier",
+        "PeerIdentifier",
+        "TsigIdentifier",
+        "ZoneIdentifier",
+        "AclIdentifier",
+    ]
+    .map(|name| validator(&format!("/components/schemas/{name}")));
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let alphabet: Vec<char> = "0123456789abcdefABCDEFgz./%-\u{e9}\n ".chars().collect();
     let mut accepted = 0;
@@ -199,6 +207,8 @@ fn hand_written_identifiers_follow_the_spec() {
             AccountIdentifier::try_from(id.as_str()).is_ok(),
             PeerIdentifier::try_from(id.as_str()).is_ok(),
             TsigIdentifier::try_from(id.as_str()).is_ok(),
+            ZoneIdentifier::try_from(id.as_str()).is_ok(),
+            AclIdentifier::try_from(id.as_str()).is_ok(),
         ];
         assert_eq!(by_spec, by_sdk, "{id:?}");
         accepted += usize::from(by_sdk[0]);
@@ -237,4 +247,108 @@ fn the_stand_in_starts_with_the_spec_examples() {
             "{field}"
         );
     }
+    assert_eq!(stand_in::example_acl(), example_of("Acl"));
+    assert_eq!(
+        schemas["ZoneIdentifier"]["example"],
+        stand_in::EXAMPLE_ZONE_ID
+    );
+    assert_eq!(
+        schemas["Incoming"]["properties"]["soa_serial"]["example"],
+        stand_in::FIRST_SERIAL
+    );
+}
+
+/// An instance of the schema `name` made of the spec's own examples: each
+/// property's example (or that of the schema it refers to), recursively.
+fn example_of(name: &str) -> Value {
+    fn build(schema: &Value) -> Value {
+        let schemas = &spec()["components"]["schemas"];
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            return build(&schemas[name]);
+        }
+        if let Some(example) = schema.get("example") {
+            return example.clone();
+        }
+        if let Some([only]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            return build(only);
+        }
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            return Value::Object(
+                properties
+                    .iter()
+                    .map(|(field, property)| (field.clone(), build(property)))
+                    .collect(),
+            );
+        }
+        if let Some(items) = schema.get("items") {
+            return json!([build(items)]);
+        }
+        panic!("no example for {schema}");
+    }
+    build(&spec()["components"]["schemas"][name])
+}
+
+/// Every response of the operations beyond peers and TSIG keys, made of the
+/// spec's examples, validates against its schema, decodes as its type and
+/// encodes back unchanged.
+#[test]
+fn every_new_response_decodes_from_the_spec_examples() {
+    fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(name: &str) -> T {
+        let example = example_of(name);
+        let validator = validator(&format!("/components/schemas/{name}"));
+        assert_eq!(errors(&validator, &example), Vec::<String>::new(), "{name}");
+        let decoded: T = serde_json::from_value(example.clone())
+            .unwrap_or_else(|e| panic!("{name}: {e}: {example}"));
+        assert_eq!(serde_json::to_value(&decoded).unwrap(), example, "{name}");
+        decoded
+    }
+    let acls: types::AclCollectionResponse = round_trip("AclCollectionResponse");
+    let acl = &acls.result.as_ref().unwrap()[0];
+    assert_eq!(acl.ip_range.to_string(), "192.0.2.53/28");
+    assert_eq!(acl.ip_range.net().map(|n| n.prefix_len()), Some(28));
+    round_trip::<types::SingleAclResponse>("SingleAclResponse");
+    let incoming: types::SingleIncomingResponse = round_trip("SingleIncomingResponse");
+    let zone = incoming.result.unwrap();
+    assert_eq!(zone.soa_serial, Some(2_019_102_400));
+    assert_eq!(zone.auto_refresh_seconds, 86_400);
+    let checked = zone.checked_time.unwrap();
+    assert_eq!(checked.as_str(), "2019-10-24T17:09:42.883908+01:00");
+    assert_eq!(checked.time().unwrap().unix_timestamp(), 1_571_933_382);
+    assert_eq!(zone.peers.len(), 2);
+    let outgoing: types::SingleOutgoingResponse = round_trip("SingleOutgoingResponse");
+    assert!(outgoing.result.unwrap().last_transferred_time.is_some());
+    let status: types::TransferStatusResponse = round_trip("TransferStatusResponse");
+    assert_eq!(
+        status.result,
+        Some(cloudflare_secondary_dns::TransferStatus::Enabled)
+    );
+    let forced: types::ForceResponse = round_trip("ForceResponse");
+    assert_eq!(
+        forced.result,
+        Some(cloudflare_secondary_dns::ForceOutcome::Ok)
+    );
+    round_trip::<types::IdResponse>("IdResponse");
+    // A time in another form, and a status Cloudflare adds, still decode.
+    let mut odd = example_of("SingleIncomingResponse");
+    odd["result"]["modified_time"] = json!("24 Oct 2019 17:09");
+    let decoded: types::SingleIncomingResponse = serde_json::from_value(odd).unwrap();
+    let modified = decoded.result.unwrap().modified_time.unwrap();
+    assert_eq!(
+        (modified.time(), modified.as_str()),
+        (None, "24 Oct 2019 17:09")
+    );
+    let mut paused = example_of("TransferStatusResponse");
+    paused["result"] = json!("Paused");
+    let decoded: types::TransferStatusResponse = serde_json::from_value(paused).unwrap();
+    assert_eq!(
+        decoded.result,
+        Some(cloudflare_secondary_dns::TransferStatus::Other(
+            "Paused".into()
+        ))
+    );
 }
