@@ -315,3 +315,89 @@ fn the_readme_mock_example_is_taken_from_the_compiled_one() {
         );
     }
 }
+
+/// The zone operations through their typed mocks: ids as `&str`, a body's
+/// builder and a bare result, and a waiter reading a mocked zone.
+#[tokio::test]
+async fn zone_and_acl_operations_through_their_typed_mocks() {
+    use cloudflare_secondary_dns::{ForceOutcome, ResponseExt, TransferStatus};
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let zone = "269d8f4853475ca241c4e730be286b20";
+    let incoming: types::Incoming = typed(json!({
+        "id": zone, "name": "example.com.", "peers": [EXAMPLE_PEER_ID],
+        "auto_refresh_seconds": 86400, "soa_serial": 2019102401,
+        "checked_time": "2019-10-24T17:09:42.883908+01:00"
+    }));
+    let create = server.create_incoming(|when, then| {
+        when.zone_id(zone).body(
+            types::IncomingInput::builder()
+                .name("example.com.")
+                .peers(vec![EXAMPLE_PEER_ID.parse().unwrap()]),
+        );
+        then.ok(incoming.clone());
+    });
+    let force = server.force_axfr(|when, then| {
+        when.zone_id(zone).body(types::EmptyBody::builder());
+        then.ok(&typed(success(json!("OK"))));
+    });
+    let get = server.get_incoming(|when, then| {
+        when.zone_id(zone);
+        then.ok(incoming.clone());
+    });
+    let status = server.get_outgoing_status(|when, then| {
+        when.zone_id(zone);
+        then.ok(&typed(success(json!("Enabled"))));
+    });
+    let acl = server.get_acl(|when, then| {
+        when.account_id(EXAMPLE_ACCOUNT_ID).acl_id(EXAMPLE_PEER_ID);
+        then.ok(&typed(success(
+            json!({"id": EXAMPLE_PEER_ID, "name": "my-acl-1", "ip_range": "192.0.2.53/28"}),
+        )));
+    });
+
+    let created = client
+        .create_incoming()
+        .zone_id(zone)
+        .body(
+            types::IncomingInput::builder()
+                .name("example.com.")
+                .peers(vec![EXAMPLE_PEER_ID.parse().unwrap()]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!(created, incoming);
+    let outcome = client.force_axfr().zone_id(zone).send().await.unwrap();
+    assert_eq!(outcome.into_result().unwrap(), ForceOutcome::Ok);
+    let arrived = client
+        .wait_for_transfer()
+        .zone_id(zone)
+        .serial_reached(2019102401)
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(arrived.soa_serial, Some(2019102401));
+    let enabled = client
+        .wait_for_outgoing_enabled()
+        .zone_id(zone)
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(enabled, TransferStatus::Enabled);
+    let read = client
+        .get_acl()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .acl_id(EXAMPLE_PEER_ID)
+        .send()
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!(read.ip_range.to_string(), "192.0.2.53/28");
+    for mock in [create, force, get, status, acl] {
+        mock.assert_async().await;
+    }
+}
