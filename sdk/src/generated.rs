@@ -668,7 +668,9 @@ This field is **required**: building without it fails (`no value supplied for na
             }
         }
         impl AclCollectionResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -681,7 +683,9 @@ This field is **required**: building without it fails (`no value supplied for na
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -880,7 +884,9 @@ This field is **required**: building without it fails (`no value supplied for er
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -1000,7 +1006,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl ForceResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -1013,7 +1021,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -1110,7 +1120,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl IdResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -1123,7 +1135,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -1273,7 +1287,9 @@ Optional: `None` by default, and then not sent.*/
             }
         }
         impl Incoming {
-            ///How often should a secondary zone auto refresh regardless of DNS NOTIFY. Not applicable for primary zones. At least 300; 86400 (a day) when not sent.
+            /**How often should a secondary zone auto refresh regardless of DNS NOTIFY. Not applicable for primary zones. At least 300; 86400 (a day) when not sent.
+
+Optional: `86400` (the spec's default) when not set, and sent as such.*/
             pub fn auto_refresh_seconds<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<u32>,
@@ -1465,7 +1481,9 @@ Optional: `None` by default, and then not sent.*/
             }
         }
         impl IncomingInput {
-            ///How often should a secondary zone auto refresh regardless of DNS NOTIFY. Not applicable for primary zones. At least 300; 86400 (a day) when not sent.
+            /**How often should a secondary zone auto refresh regardless of DNS NOTIFY. Not applicable for primary zones. At least 300; 86400 (a day) when not sent.
+
+Optional: `86400` (the spec's default) when not set, and sent as such.*/
             pub fn auto_refresh_seconds<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<u32>,
@@ -2001,7 +2019,9 @@ Optional: `None` by default, and then not sent.*/
             }
         }
         impl PeerCollectionResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2014,7 +2034,9 @@ Optional: `None` by default, and then not sent.*/
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2574,7 +2596,9 @@ Optional: `None` by default, and then not sent.*/
             }
         }
         impl SingleAclResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2587,7 +2611,9 @@ Optional: `None` by default, and then not sent.*/
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2684,7 +2710,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl SingleIncomingResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2697,7 +2725,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2796,7 +2826,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl SingleOutgoingResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2809,7 +2841,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2908,7 +2942,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl SinglePeerResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -2921,7 +2957,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3018,7 +3056,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl SingleTsigResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3031,7 +3071,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3128,7 +3170,9 @@ This field is **required**: building without it fails (`no value supplied for su
             }
         }
         impl TransferStatusResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3141,7 +3185,9 @@ This field is **required**: building without it fails (`no value supplied for su
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3348,7 +3394,9 @@ This field is **required**: building without it fails (`no value supplied for se
             }
         }
         impl TsigCollectionResponse {
-            ///Sets `errors`.
+            /**Sets `errors`.
+
+Optional: the spec's default when not set.*/
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -3361,7 +3409,9 @@ This field is **required**: building without it fails (`no value supplied for se
                     });
                 self
             }
-            ///Sets `messages`.
+            /**Sets `messages`.
+
+Optional: the spec's default when not set.*/
             pub fn messages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::envelope::Messages>,
@@ -6019,9 +6069,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 });
             self
         }
-        /**The request body: the body type (or a reference to it), or its builder.
-
-It is **required**.*/
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EmptyBody>,
@@ -6035,7 +6083,7 @@ It is **required**.*/
                 });
             self
         }
-        ///Changes the body's builder with a closure (starting from an empty builder when no body was set).
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::EmptyBody) -> types::builder::EmptyBody,
@@ -7015,9 +7063,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 });
             self
         }
-        /**The request body: the body type (or a reference to it), or its builder.
-
-It is **required**.*/
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EmptyBody>,
@@ -7031,7 +7077,7 @@ It is **required**.*/
                 });
             self
         }
-        ///Changes the body's builder with a closure (starting from an empty builder when no body was set).
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::EmptyBody) -> types::builder::EmptyBody,
@@ -7139,9 +7185,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 });
             self
         }
-        /**The request body: the body type (or a reference to it), or its builder.
-
-It is **required**.*/
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EmptyBody>,
@@ -7155,7 +7199,7 @@ It is **required**.*/
                 });
             self
         }
-        ///Changes the body's builder with a closure (starting from an empty builder when no body was set).
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::EmptyBody) -> types::builder::EmptyBody,
@@ -7263,9 +7307,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 });
             self
         }
-        /**The request body: the body type (or a reference to it), or its builder.
-
-It is **required**.*/
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EmptyBody>,
@@ -7279,7 +7321,7 @@ It is **required**.*/
                 });
             self
         }
-        ///Changes the body's builder with a closure (starting from an empty builder when no body was set).
+        ///Not needed: the body is the empty JSON object the spec requires (`{}`), sent without being set.
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(types::builder::EmptyBody) -> types::builder::EmptyBody,

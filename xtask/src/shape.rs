@@ -319,13 +319,17 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
             && let Some(name) = self_type_name(block)
         {
             let parameters = facts.parameters.get(&name);
+            let empty_body = facts
+                .operations
+                .iter()
+                .any(|o| o.builder == name && o.body.is_some() && o.body_fields == 0);
             for member in &mut block.items {
                 if let ImplItem::Fn(function) = member {
                     let setter = function.sig.ident.to_string();
                     if setter == "send" {
                         return_api_error(function)?;
                     } else if setter != "new" {
-                        let doc = operation_setter_doc(&setter, parameters);
+                        let doc = operation_setter_doc(&setter, parameters, empty_body);
                         function.attrs.push(doc_attr(&doc));
                     }
                 }
@@ -708,6 +712,25 @@ fn document_type_setters(file: &mut File, structs: &BTreeMap<String, ItemStruct>
                 doc.push_str("`).");
             } else if option_inner(&field.ty).is_some() {
                 doc.push_str("\n\nOptional: `None` by default, and then not sent.");
+            } else {
+                // A field with the spec's default (`#[serde(default = ..)]`).
+                let attrs: String = field
+                    .attrs
+                    .iter()
+                    .map(|a| a.to_token_stream().to_string().replace(' ', ""))
+                    .collect();
+                let default = attrs
+                    .split_once("default_u64::<")
+                    .or_else(|| attrs.split_once("default_i64::<"))
+                    .and_then(|(_, rest)| rest.split_once(','))
+                    .and_then(|(_, rest)| rest.split_once('>'))
+                    .map(|(value, _)| value.trim().to_owned());
+                match default {
+                    Some(value) => doc.push_str(&format!(
+                        "\n\nOptional: `{value}` (the spec's default) when not set, and sent as such."
+                    )),
+                    None => doc.push_str("\n\nOptional: the spec's default when not set."),
+                }
             }
             function.attrs.push(doc_attr(&doc));
         }
@@ -722,8 +745,15 @@ fn quote_string(block: &ItemImpl) -> String {
 /// An operation builder's setter doc: the parameter's description from the
 /// spec, for a path parameter that it is required and checked before
 /// sending; for the body, what it takes.
-fn operation_setter_doc(setter: &str, parameters: Option<&BTreeMap<String, String>>) -> String {
+fn operation_setter_doc(
+    setter: &str,
+    parameters: Option<&BTreeMap<String, String>>,
+    empty_body: bool,
+) -> String {
     match setter {
+        "body" | "body_map" if empty_body => "Not needed: the body is the empty JSON object the \
+                                              spec requires (`{}`), sent without being set."
+            .to_owned(),
         "body" => "The request body: the body type (or a reference to it), or its builder.\n\n\
                    It is **required**."
             .to_owned(),
