@@ -283,6 +283,12 @@ impl WaitForTransfer<'_> {
         self
     }
 
+    /// Waits until `condition` holds (what the two methods above set).
+    pub fn until(mut self, condition: SerialCondition) -> Self {
+        self.condition = condition;
+        self
+    }
+
     /// Reads until the condition holds; returns the configuration read last.
     pub async fn wait(self) -> Result<Incoming, WaitError> {
         let zone_id = self.zone_id.map_err(WaitError::InvalidZoneId)?;
