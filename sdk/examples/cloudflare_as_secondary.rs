@@ -22,7 +22,7 @@ use cloudflare_secondary_dns::{AccountIdentifier, IpRange, PeerIp, ZoneIdentifie
 use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET, EXAMPLE_ZONE_ID};
 
 mod common;
-use common::client_from_env_or_stand_in;
+use common::{client_from_env_or_stand_in, exit_status, fail};
 
 #[derive(Parser)]
 #[command(about = "Make Cloudflare a secondary of your zone: TSIG, peer, ACL, incoming, AXFR")]
@@ -99,16 +99,7 @@ async fn main() -> ExitCode {
             .clean_up(&target.client, &account_id, &zone_id)
             .await;
     }
-    if outcome.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::FAILURE
+    exit_status(outcome.is_ok())
 }
 
 /// What this run created, so that it can be removed even after a failure.

@@ -18,7 +18,7 @@ use cloudflare_secondary_dns::{PeerIp, types};
 use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, example_peer};
 
 mod common;
-use common::client_from_env_or_stand_in;
+use common::{client_from_env_or_stand_in, exit_status, fail};
 
 #[derive(Parser)]
 #[command(about = "Update a Cloudflare Secondary DNS peer")]
@@ -52,10 +52,7 @@ async fn main() -> ExitCode {
 
     let target = match client_from_env_or_stand_in().await {
         Ok(target) => target,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return fail(&err.to_string()),
     };
     if target.stand_in.is_some() {
         args.fill_from_seed_example();
@@ -88,12 +85,9 @@ async fn main() -> ExitCode {
     {
         Ok(response) => {
             print_envelope(&response.into_inner());
-            ExitCode::SUCCESS
+            exit_status(true)
         }
-        Err(err) => {
-            eprintln!("error: {}", err.report());
-            ExitCode::FAILURE
-        }
+        Err(err) => fail(&err.report().to_string()),
     }
 }
 

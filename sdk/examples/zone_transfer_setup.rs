@@ -19,7 +19,7 @@ use cloudflare_secondary_dns::prelude::*;
 use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET};
 
 mod common;
-use common::client_from_env_or_stand_in;
+use common::{client_from_env_or_stand_in, exit_status, fail};
 
 #[derive(Parser)]
 #[command(about = "Create a TSIG key and a zone-transfer peer that uses it, then clean up")]
@@ -77,16 +77,7 @@ async fn main() -> ExitCode {
     if !args.keep || outcome.is_err() {
         created.clean_up(&target.client, &account_id).await;
     }
-    if outcome.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::FAILURE
+    exit_status(outcome.is_ok())
 }
 
 /// What this run created, so that it can be removed even after a failure.

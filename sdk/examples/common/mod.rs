@@ -1,5 +1,7 @@
-//! What both examples share: the real API when credentials are set, a local
+//! What the examples share: the real API when credentials are set, a local
 //! stand-in of it otherwise, so that they run on a fresh machine.
+
+use std::process::ExitCode;
 
 use cloudflare_secondary_dns::{Client, ConfigError, Credentials};
 use secondary_dns_stand_in::StandIn;
@@ -36,5 +38,20 @@ pub async fn client_from_env_or_stand_in() -> Result<Target, ConfigError> {
             })
         }
         Err(err) => Err(err),
+    }
+}
+
+/// Says why on stderr and ends the example with a failure.
+pub fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// The exit status of a run that did (or did not) succeed.
+pub fn exit_status(succeeded: bool) -> ExitCode {
+    if succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
