@@ -34,6 +34,10 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+mod rate_limit;
+use rate_limit::{Limiter, Verdict, seconds_up};
+pub use rate_limit::{RateLimit, RateLimitStats};
+
 /// The seed's example account (`update-peer.txt`).
 pub const EXAMPLE_ACCOUNT_ID: &str = "01a7362d577a6c3019a474fd6f485823";
 /// The seed's example peer.
@@ -107,6 +111,7 @@ impl RecordedRequest {
 pub struct StandIn {
     url: String,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    limiter: Option<Arc<Mutex<Limiter>>>,
     accept_loop: JoinHandle<()>,
 }
 
@@ -122,22 +127,44 @@ impl StandIn {
     /// # Panics
     /// If no loopback port can be bound.
     pub async fn start() -> StandIn {
+        Self::start_with(None).await
+    }
+
+    /// Starts a seeded stand-in that enforces `policy` as Cloudflare does
+    /// (see [`RateLimit`]): per credential, `Ratelimit` and
+    /// `Ratelimit-Policy` on every response, 429 code 10100 with
+    /// `Retry-After` once over, and every request refused for the lockout.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub async fn start_rate_limited(policy: RateLimit) -> StandIn {
+        Self::start_with(Some(policy)).await
+    }
+
+    async fn start_with(policy: Option<RateLimit>) -> StandIn {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free loopback port");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
         let state = Arc::new(Mutex::new(State::seeded()));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let limiter = policy.map(|policy| Arc::new(Mutex::new(Limiter::new(policy))));
         let recorded = requests.clone();
+        let shared_limiter = limiter.clone();
         let accept_loop = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (state, recorded) = (state.clone(), recorded.clone());
+                let limiter = shared_limiter.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request: http::Request<Incoming>| {
                         let (state, recorded) = (state.clone(), recorded.clone());
+                        let limiter = limiter.clone();
                         async move {
                             let request = record(request).await;
-                            let response = respond(&state, &request);
+                            let response = match &limiter {
+                                None => respond(&state, &request),
+                                Some(limiter) => rate_limited(limiter, &state, &request),
+                            };
                             lock(&recorded).push(request);
                             Ok::<_, Infallible>(response)
                         }
@@ -151,8 +178,17 @@ impl StandIn {
         StandIn {
             url,
             requests,
+            limiter,
             accept_loop,
         }
+    }
+
+    /// What the rate limit refused so far (zeros when it is off).
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.limiter
+            .as_ref()
+            .map(|limiter| lock(limiter).stats)
+            .unwrap_or_default()
     }
 
     /// `http://127.0.0.1:<port>`: the base URL to give a client.
@@ -194,6 +230,60 @@ async fn record(request: http::Request<Incoming>) -> RecordedRequest {
             .collect(),
         body,
     }
+}
+
+/// The credential a request is counted under (Cloudflare counts per user).
+fn credential(request: &RecordedRequest) -> String {
+    ["authorization", "x-auth-key", "x-auth-user-service-key"]
+        .iter()
+        .find_map(|name| request.header(name))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+        .unwrap_or_default()
+}
+
+/// Counts the request; answers it, or with Cloudflare's 429 once over.
+fn rate_limited(
+    limiter: &Mutex<Limiter>,
+    state: &Mutex<State>,
+    request: &RecordedRequest,
+) -> http::Response<Full<Bytes>> {
+    let (verdict, policy) = {
+        let mut limiter = lock(limiter);
+        (
+            limiter.check(&credential(request), std::time::Instant::now()),
+            limiter.policy(),
+        )
+    };
+    let window = seconds_up(policy.window);
+    let quota = format!("\"default\";q={};w={window}", policy.limit);
+    let (mut response, remaining, reset) = match verdict {
+        Verdict::Allowed { remaining, reset } => (respond(state, request), remaining, reset),
+        Verdict::Limited { retry_after } => {
+            let body = json!({
+                "success": false,
+                "errors": [{"code": 10100, "message": format!(
+                    "More than {} requests per {window} seconds reached. Please wait and consider \
+                     throttling your request speed", policy.limit)}],
+                "messages": [],
+                "result": null,
+            });
+            let response = http::Response::builder()
+                .status(429)
+                .header("content-type", "application/json")
+                .header("retry-after", seconds_up(retry_after).to_string())
+                .body(Full::new(Bytes::from(body.to_string())))
+                .expect("a valid status and header");
+            (response, 0, retry_after)
+        }
+    };
+    let headers = response.headers_mut();
+    let current = format!("\"default\";r={remaining};t={}", seconds_up(reset));
+    for (name, value) in [("ratelimit", current), ("ratelimit-policy", quota)] {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
 }
 
 fn respond(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<Full<Bytes>> {
