@@ -562,7 +562,6 @@ fn usage_hint(err: &clap::Error, args: &[String]) -> Option<String> {
             Some("hint: pass --account-id or set CLOUDFLARE_ACCOUNT_ID".to_owned())
         }
         clap::error::ErrorKind::InvalidSubcommand => {
-            let _ = verb;
             let old = CliCommand::iter().find(|c| c.operation_id().replace('_', "-") == *group)?;
             Some(format!(
                 "hint: commands are grouped by resource: `cf-secondary-dns {} {}`",

@@ -93,9 +93,8 @@ impl From<ApiError> for WaitError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SerialCondition {
-    /// The zone has a serial at all (its first transfer happened).
-    Present,
-    /// The serial differs from this one (`None`: any serial will do).
+    /// The serial differs from this one; `ChangedFrom(None)`: the zone has a
+    /// serial at all (its first transfer happened), the default.
     ChangedFrom(Option<u32>),
     /// The serial has reached this one, in RFC 1982 serial arithmetic (a
     /// serial that wrapped past 2³² counts as later).
@@ -106,7 +105,6 @@ impl SerialCondition {
     fn holds(self, serial: Option<u32>) -> bool {
         match (self, serial) {
             (_, None) => false,
-            (Self::Present, Some(_)) => true,
             (Self::ChangedFrom(before), now) => now != before,
             (Self::Reached(target), Some(now)) => {
                 now == target || (now.wrapping_sub(target) as i32) > 0
@@ -118,7 +116,6 @@ impl SerialCondition {
 impl fmt::Display for SerialCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Present => f.write_str("the zone's first transfer (an SOA serial)"),
             Self::ChangedFrom(None) => f.write_str("the zone's first transfer (an SOA serial)"),
             Self::ChangedFrom(Some(serial)) => {
                 write!(f, "the zone's SOA serial to change from {serial}")
@@ -220,7 +217,7 @@ impl Client {
         WaitForTransfer {
             client: self,
             zone_id: ZoneIdentifier::new(""),
-            condition: SerialCondition::Present,
+            condition: SerialCondition::ChangedFrom(None),
             polling: Polling::default(),
         }
     }
@@ -348,11 +345,10 @@ mod tests {
     #[test]
     fn serial_conditions_follow_rfc_1982() {
         use SerialCondition::*;
-        assert!(!Present.holds(None));
-        assert!(Present.holds(Some(0)));
+        assert!(!ChangedFrom(None).holds(None));
+        assert!(ChangedFrom(None).holds(Some(0)));
         assert!(ChangedFrom(Some(5)).holds(Some(6)));
         assert!(!ChangedFrom(Some(5)).holds(Some(5)));
-        assert!(!ChangedFrom(None).holds(None));
         assert!(Reached(10).holds(Some(10)));
         assert!(Reached(10).holds(Some(11)));
         assert!(!Reached(10).holds(Some(9)));
