@@ -5,16 +5,19 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
-use reqwest::redirect::Policy;
+use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 
-use crate::policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES, FreshConnections};
 use crate::redact::Secrets;
-use crate::retry::RetryPolicy;
+use crate::runtime::pacing::{InvalidRateLimit, Pacer, RateLimit};
+use crate::runtime::retry::RetryPolicy;
+use crate::runtime::{
+    ClientPolicy, DEFAULT_MAX_PACING_WAIT, DEFAULT_MAX_RESPONSE_BYTES, FreshConnections,
+    HttpSettings,
+};
 use crate::{Client, Credentials};
 
 /// Cloudflare's API, used unless [`ClientBuilder::base_url`] or
@@ -85,6 +88,9 @@ pub enum ConfigError {
     /// The `api-version` pin is not a date.
     #[error("the api-version must be a date like 2024-08-06 (YYYY-MM-DD)")]
     InvalidApiVersion,
+    /// A rate limit that cannot be paced.
+    #[error(transparent)]
+    InvalidRateLimit(#[from] InvalidRateLimit),
     /// The HTTP client could not be built (for example, TLS could not start).
     #[error("could not build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
@@ -110,6 +116,8 @@ pub struct ClientBuilder {
     default_headers: Vec<(String, String)>,
     api_version: Option<String>,
     root_certificates: Vec<reqwest::Certificate>,
+    rate_limit: Option<RateLimit>,
+    max_pacing_wait: Duration,
 }
 
 /// Headers the client sets itself besides the credentials' own, refused by
@@ -138,6 +146,8 @@ impl Client {
             default_headers: Vec::new(),
             api_version: None,
             root_certificates: Vec::new(),
+            rate_limit: Some(RateLimit::CLOUDFLARE),
+            max_pacing_wait: DEFAULT_MAX_PACING_WAIT,
         }
     }
 
@@ -246,6 +256,38 @@ impl ClientBuilder {
         self
     }
 
+    /// The rate limit the client paces itself to (default
+    /// [`RateLimit::CLOUDFLARE`], 1,200 requests per 5 minutes): for an
+    /// account whose limit Cloudflare raised, or a lower share when other
+    /// tools use the same user. The client and all its clones share one
+    /// pacer; separate clients do not. See [`RateLimit`] for how the pace
+    /// follows from the limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// No pacing: requests go out as soon as they are made, as with
+    /// Cloudflare's official SDKs (a 429 is then only retried, and a
+    /// lockout fails the calls that meet it).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+
+    /// The longest a call waits for the pacer (default 60 s,
+    /// [`DEFAULT_MAX_PACING_WAIT`](crate::DEFAULT_MAX_PACING_WAIT)): its turn
+    /// under the rate limit, or a pause every request keeps after a 429 or
+    /// a `Ratelimit` that says none remain. A call whose turn is further away
+    /// fails at once, unsent, with
+    /// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) and the time
+    /// to come back; `Duration::MAX` waits however long it takes. Per call:
+    /// [`CallOptions::max_pacing_wait`](crate::CallOptions::max_pacing_wait).
+    pub fn max_pacing_wait(mut self, max_wait: Duration) -> Self {
+        self.max_pacing_wait = max_wait;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -282,39 +324,11 @@ impl ClientBuilder {
             api_version,
             timeout: None,
             secrets,
-            fresh_connections: Some(Arc::new(FreshConnections {
-                settings,
-                client: OnceLock::new(),
-            })),
+            fresh_connections: Some(Arc::new(FreshConnections::new(settings))),
+            pacer: self.rate_limit.map(|limit| Arc::new(Pacer::new(limit))),
+            max_pacing_wait: self.max_pacing_wait,
         };
         Ok(Client::new_with_client(&base_url, http, policy))
-    }
-}
-
-/// The HTTP client settings shared by the pooled client and its unpooled twin
-/// (see `policy::FreshConnections`).
-#[derive(Debug)]
-pub(crate) struct HttpSettings {
-    pub(crate) headers: HeaderMap,
-    pub(crate) timeout: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) root_certificates: Vec<reqwest::Certificate>,
-}
-
-impl HttpSettings {
-    pub(crate) fn client_builder(&self) -> reqwest::ClientBuilder {
-        let builder = reqwest::Client::builder()
-            .default_headers(self.headers.clone())
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            // The API does not redirect; following one would carry the
-            // X-Auth-* headers (which reqwest does not strip) to another host.
-            .redirect(Policy::none())
-            .tls_certs_merge(self.root_certificates.iter().cloned());
-        // With both TLS features on, rustls (the default) is used.
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-        let builder = builder.tls_backend_native();
-        builder
     }
 }
 

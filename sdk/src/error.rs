@@ -8,8 +8,9 @@ use std::error::Error as _;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::hooks::recorded_attempts;
-use crate::retry::server_delay;
+use crate::runtime::attempts::recorded_attempts;
+use crate::runtime::refusal::{NotSent, ResponseTooLarge, in_chain};
+use crate::runtime::retry::server_delay;
 use crate::{Error, types};
 
 /// What the generated operations fail with underneath: progenitor's
@@ -84,53 +85,6 @@ impl std::error::Error for ApiError {}
 /// How much of a body that is not the expected JSON a report shows.
 const BODY_PREVIEW_CHARS: usize = 240;
 
-/// A response larger than the client reads
-/// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
-/// It is the source of the transport error the operation returns; most code
-/// matches [`ErrorKind::ResponseTooLarge`] instead.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ResponseTooLarge {
-    /// The limit, in bytes.
-    pub limit: u64,
-    /// The size the response announced (`Content-Length`), if it did.
-    pub content_length: Option<u64>,
-}
-
-impl fmt::Display for ResponseTooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.content_length {
-            Some(length) if length > self.limit => write!(
-                f,
-                "the response announced {length} bytes, over the limit of {} bytes; \
-                 nothing was read (raise it with ClientBuilder::max_response_bytes)",
-                self.limit
-            ),
-            _ => write!(
-                f,
-                "the response grew past the limit of {} bytes while being read \
-                 (raise it with ClientBuilder::max_response_bytes)",
-                self.limit
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ResponseTooLarge {}
-
-impl ResponseTooLarge {
-    /// The limit error in a transport error's chain of sources, if it is there.
-    fn in_chain(error: &reqwest::Error) -> Option<&ResponseTooLarge> {
-        let mut source = error.source();
-        while let Some(cause) = source {
-            if let Some(too_large) = cause.downcast_ref::<ResponseTooLarge>() {
-                return Some(too_large);
-            }
-            source = cause.source();
-        }
-        None
-    }
-}
-
 impl fmt::Display for types::ResponseInfo {
     /// `code: message`, then `(at <pointer>)` when Cloudflare names the field.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,9 +129,15 @@ pub enum ErrorKind {
     Conflict,
     /// 422: the request was understood but cannot be processed.
     Unprocessable,
-    /// 429: too many requests; `retry_after` is the delay the server asked for.
+    /// 429: too many requests; `retry_after` is the delay the server asked
+    /// for. Also a request the client's pacer did not send because its turn
+    /// was further away than the call may wait
+    /// ([`ClientBuilder::max_pacing_wait`](crate::ClientBuilder::max_pacing_wait)):
+    /// then [`ApiError::http_status`] is `None` and `retry_after` is when it
+    /// could go.
     RateLimited {
-        /// From `retry-after-ms` or `retry-after`, when the response had one.
+        /// From `retry-after-ms` or `retry-after`, when the response had one;
+        /// for a request not sent, the time until its turn.
         retry_after: Option<Duration>,
     },
     /// 500 and above.
@@ -232,7 +192,8 @@ impl ApiError {
     }
 
     /// The delay the server asked for (`retry-after-ms` or `retry-after`),
-    /// whatever the status.
+    /// whatever the status; for a request the pacer did not send, the time
+    /// until its turn.
     pub fn retry_after(&self) -> Option<Duration> {
         self.0.retry_after()
     }
@@ -284,8 +245,13 @@ impl Inspect for RawError {
                 _ => ErrorKind::OtherStatus,
             },
             Error::UnexpectedResponse(_) => ErrorKind::OtherStatus,
+            Error::CommunicationError(e) if let Some(not_sent) = in_chain::<NotSent>(e) => {
+                ErrorKind::RateLimited {
+                    retry_after: Some(not_sent.retry_after),
+                }
+            }
             Error::CommunicationError(e) | Error::ResponseBodyError(e)
-                if let Some(too_large) = ResponseTooLarge::in_chain(e) =>
+                if let Some(too_large) = in_chain::<ResponseTooLarge>(e) =>
             {
                 ErrorKind::ResponseTooLarge {
                     limit: too_large.limit,
@@ -305,7 +271,7 @@ impl Inspect for RawError {
 
     fn http_status(&self) -> Option<u16> {
         match self {
-            // The hooks refuse only bodies of the one success status every
+            // The runtime refuses only bodies of the one success status every
             // operation documents; progenitor keeps no status for it.
             Error::InvalidResponsePayload(..) => Some(200),
             _ => self.status().map(|s| s.as_u16()),
@@ -316,6 +282,7 @@ impl Inspect for RawError {
         let headers = match self {
             Error::ErrorResponse(response) => response.headers(),
             Error::UnexpectedResponse(response) => response.headers(),
+            Error::CommunicationError(e) => return in_chain::<NotSent>(e).map(|n| n.retry_after),
             _ => return None,
         };
         server_delay(headers, SystemTime::now())
@@ -337,7 +304,7 @@ impl Inspect for RawError {
     fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]> {
         match self {
             Error::ErrorResponse(response) => Cow::Borrowed(&response.errors),
-            // A 200 with `success: false`: the hooks hand on its compact envelope.
+            // A 200 with `success: false`: the runtime hands on its compact envelope.
             Error::InvalidResponsePayload(payload, _) => {
                 serde_json::from_slice::<types::ApiResponseCommonFailure>(payload)
                     .map_or(Cow::Borrowed(&[]), |envelope| Cow::Owned(envelope.errors.0))
@@ -422,8 +389,14 @@ impl ErrorReport<'_> {
                 )?,
                 None => write!(f, "invalid request, nothing was sent: {reason}")?,
             },
-            Error::CommunicationError(e) if let Some(too_large) = ResponseTooLarge::in_chain(e) => {
+            Error::CommunicationError(e)
+                if let Some(too_large) = in_chain::<ResponseTooLarge>(e) =>
+            {
                 write!(f, "{too_large}")?;
+            }
+            Error::CommunicationError(e) if let Some(not_sent) = in_chain::<NotSent>(e) => {
+                write!(f, "rate limited, {not_sent}")?;
+                write_retry_after(f, not_sent.retry_after)?;
             }
             Error::CommunicationError(e) => {
                 let what = if e.is_timeout() {
@@ -443,7 +416,7 @@ impl ErrorReport<'_> {
             Error::InvalidResponsePayload(payload, reason) => {
                 let errors = self.0.cloudflare_errors();
                 if errors.is_empty() {
-                    // The payload is the hooks' preview of a large body, or a
+                    // The payload is the runtime's preview of a large body, or a
                     // small body handed on whole (see `response_fixups`).
                     f.write_str("the response is not the JSON this API describes (")?;
                     let message = reason.to_string();

@@ -20,21 +20,17 @@ mod credentials;
 pub mod envelope;
 mod error;
 pub mod extras;
-mod hooks;
 pub mod ids;
 mod ip_range;
 mod options;
 mod peer_ip;
-mod policy;
 mod redact;
 mod response_fixups;
-pub mod retry;
+mod runtime;
 #[cfg(feature = "schemars")]
 mod schema;
 pub mod secret;
 mod status;
-#[cfg(feature = "tracing")]
-mod telemetry;
 mod timestamp;
 
 pub use config::{
@@ -43,10 +39,9 @@ pub use config::{
 };
 pub use credentials::{API_KEY_VAR, API_TOKEN_VAR, Credentials, EMAIL_VAR, USER_SERVICE_KEY_VAR};
 pub use envelope::{Envelope, ResponseExt};
-pub use error::{ApiError, ErrorKind, ErrorReport, RawError, ResponseTooLarge};
+pub use error::{ApiError, ErrorKind, ErrorReport, RawError};
 pub use extras::waiters::WaitError;
 pub use generated::*;
-pub use hooks::ATTEMPTS_HEADER;
 pub use ids::{
     AccountIdentifier, AclIdentifier, InvalidIdentifier, PeerIdentifier, TsigIdentifier,
     ZoneIdentifier,
@@ -54,7 +49,11 @@ pub use ids::{
 pub use ip_range::{InvalidIpRange, IpRange, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX};
 pub use options::CallOptions;
 pub use peer_ip::{InvalidPeerIp, PeerIp};
-pub use policy::{ClientPolicy, DEFAULT_MAX_RESPONSE_BYTES};
+pub use runtime::attempts::ATTEMPTS_HEADER;
+pub use runtime::pacing::{InvalidRateLimit, RateLimit, RateLimitStatus};
+pub use runtime::refusal::ResponseTooLarge;
+pub use runtime::retry;
+pub use runtime::{ClientPolicy, DEFAULT_MAX_PACING_WAIT, DEFAULT_MAX_RESPONSE_BYTES};
 pub use status::{ForceOutcome, TransferStatus};
 pub use timestamp::Timestamp;
 /// The CIDR and time crates the sdk's [`IpRange`] and [`Timestamp`] hold.

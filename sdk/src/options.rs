@@ -25,6 +25,7 @@ pub struct CallOptions {
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     retry_backoff: Option<(Duration, Duration)>,
+    max_pacing_wait: Option<Duration>,
 }
 
 impl CallOptions {
@@ -51,11 +52,20 @@ impl CallOptions {
         self.retry_backoff = Some((initial, max));
         self
     }
+
+    /// The longest these calls wait for the pacer, instead of the client's
+    /// ([`ClientBuilder::max_pacing_wait`](crate::ClientBuilder::max_pacing_wait)):
+    /// `Duration::ZERO` fails at once whenever a call would wait,
+    /// `Duration::MAX` waits out any pause.
+    pub fn max_pacing_wait(mut self, max_wait: Duration) -> Self {
+        self.max_pacing_wait = Some(max_wait);
+        self
+    }
 }
 
 impl Client {
     /// This client with `options` applied to every call made through it.
-    /// Cheap: the clone shares the connection pool, credentials and limits
+    /// Cheap: the clone shares the connection pool, credentials, pacer and limits
     /// (a few reference counts and the base URL are copied), so it can be
     /// made per call.
     pub fn with_options(&self, options: CallOptions) -> Client {
@@ -70,6 +80,19 @@ impl Client {
             policy.retry.initial_backoff = initial;
             policy.retry.max_backoff = max;
         }
+        if let Some(max_wait) = options.max_pacing_wait {
+            policy.max_pacing_wait = max_wait;
+        }
         Client::new_with_client(&self.baseurl, self.client.clone(), policy)
+    }
+}
+
+impl Client {
+    /// What the client's pacer knows now (shared with every clone): the
+    /// requests Cloudflare said remain and when its window resets, a pause
+    /// in force, requests sent and waiting. `None` when pacing is off
+    /// ([`ClientBuilder::no_rate_limit`](crate::ClientBuilder::no_rate_limit)).
+    pub fn rate_limit_status(&self) -> Option<crate::RateLimitStatus> {
+        self.inner.pacer.as_ref().map(|pacer| pacer.status())
     }
 }

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, types};
+use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, RateLimit, types};
 use criterion::{Criterion, Throughput};
 use reqwest::header::{ACCEPT, HeaderValue};
 use sdk_tests::{
@@ -55,6 +55,8 @@ impl Bench {
                 Client::builder(Credentials::api_token("bench-token"))
                     .base_url(&server.url)
                     .max_retries(retries)
+                    // The pacer on, its limit far away: its gate's cost is measured.
+                    .rate_limit(RateLimit::new(1_000_000, Duration::from_secs(1)).unwrap())
                     .build()
                     .unwrap(),
             )

@@ -93,8 +93,38 @@ async fn attempts_are_traced_without_secrets() {
         );
     }
 
+    // The pacer's events: a pause every request keeps (a 429 said 1 s), and
+    // a request it delayed, each with how long and why.
+    let limited = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(
+                    json!({"success": false, "errors": [], "messages": [], "result": null}),
+                ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&limited)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(update_peer_response_example()))
+        .mount(&limited)
+        .await;
+    let client = Client::builder(Credentials::api_token(TOKEN))
+        .base_url(limited.uri())
+        .build()
+        .unwrap();
+    update_example_peer(&client, types::PeerUpdate::builder().name("body-name-x1"))
+        .await
+        .unwrap();
+
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [
+        "rate limit: every request of this client is paused pause_ms=1000 reason=\"429\"",
+        "the pacer delayed the request delay_ms=",
+        "reason=\"429\"",
         "cloudflare_request",
         "operation_id=\"update_peer\"",
         "operation_id=\"get_tsig\"",

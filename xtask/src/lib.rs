@@ -131,7 +131,7 @@ fn base_settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
-        // The hand-written hooks (sdk/src/hooks.rs) drop the api-version
+        // The hand-written hooks (sdk/src/runtime/mod.rs) drop the api-version
         // header and run the retry policy: without them the client is wrong,
         // so a missing `impl ClientHooks` must not compile.
         .with_hooks(HooksMode::Expected)

@@ -457,7 +457,7 @@ fn enforce_limits(
 /// What the runtime needs per operation, derived from the spec: the
 /// envelope a success decodes as, and which operations carry a secret (sent
 /// or received), so that an operation Cloudflare adds needs no hand-written
-/// arm (sdk/src/response_fixups.rs, sdk/src/hooks.rs).
+/// arm (sdk/src/response_fixups.rs, sdk/src/runtime/mod.rs).
 fn operation_table(facts: &SpecFacts) -> Item {
     let mut checks = Vec::new();
     let mut sends = Vec::new();

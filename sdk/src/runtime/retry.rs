@@ -1,4 +1,5 @@
-//! The retry policy, run by the `exec` hook around every attempt.
+//! The retry decision: after each attempt, whether to try again and after
+//! how long.
 //!
 //! It follows Cloudflare's official SDKs: connection errors, timeouts and the
 //! statuses 408, 409, 429 and 5xx are retried; a response header
@@ -7,18 +8,20 @@
 //! for a delay with `retry-after-ms` or `retry-after`. One difference: a
 //! server delay longer than 60 s is not slept through nor cut short: the error
 //! is returned at once, with the delay it asked for (see `ApiError::retry_after`).
+//! With the pacer on, a 429's wait is the pacer's (it pauses every request
+//! of the client, up to each call's `max_pacing_wait`), so a retry after a
+//! 429 is scheduled at once and waits at the pacer's gate.
 //!
-//! The loop and the exponential schedule come from `backon`; this module only
-//! says what is retryable and how long the server asked to wait.
+//! The exponential schedule comes from `backon`; this module only says what
+//! is retryable and how long the server asked to wait.
 
-use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::hooks::Buffered;
+use super::outcome::{Failure, Outcome};
 
 /// How many times, and how patiently, a failed request is retried. Set it with
 /// [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries) and
@@ -46,31 +49,21 @@ impl Default for RetryPolicy {
 /// The longest delay a server may ask for and still be waited for.
 pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(60);
 
-/// One attempt's outcome that the policy may retry.
-pub(crate) enum Failure {
-    /// No usable response: connection refused or reset, timeout, body cut off.
-    Transport(reqwest::Error),
-    /// A complete response whose status (or `x-should-retry`) asks for a retry.
-    Status(Box<Buffered>),
-    /// A body over the size limit: it would be as large again (not retried).
-    TooLarge(reqwest::Error),
+/// What to do after an attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Hand the outcome to the caller.
+    Stop,
+    /// Try again after this delay.
+    RetryAfter(Duration),
 }
 
-impl Failure {
-    fn retryable(&self) -> bool {
-        match self {
-            // Builder and redirect errors would fail the same way again.
-            Failure::Transport(e) => !(e.is_builder() || e.is_redirect()),
-            Failure::Status(_) => true,
-            Failure::TooLarge(_) => false,
-        }
-    }
-
-    fn server_delay(&self) -> Option<Duration> {
-        match self {
-            Failure::Transport(_) | Failure::TooLarge(_) => None,
-            Failure::Status(response) => server_delay(response.headers(), SystemTime::now()),
-        }
+fn retryable(failure: &Failure) -> bool {
+    match failure {
+        // Builder and redirect errors would fail the same way again.
+        Failure::Transport(e) => !(e.is_builder() || e.is_redirect()),
+        Failure::Status(_) => true,
+        Failure::TooLarge(_) | Failure::NotSent(_) => false,
     }
 }
 
@@ -116,10 +109,10 @@ fn with_jitter(delay: Duration) -> Duration {
 }
 
 impl RetryPolicy {
-    /// The computed delays, before jitter: `min(initial · 2ⁿ, max)`. An
-    /// initial delay longer than the maximum is clamped to it (backon would
-    /// otherwise start from the initial one).
-    fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+    /// The computed delays, before jitter: `min(initial · 2ⁿ, max)`, one per
+    /// retry allowed. An initial delay longer than the maximum is clamped to
+    /// it (backon would otherwise start from the initial one).
+    pub(crate) fn schedule(&self) -> impl Iterator<Item = Duration> + use<> {
         ExponentialBuilder::new()
             .with_min_delay(self.initial_backoff.min(self.max_backoff))
             .with_max_delay(self.max_backoff)
@@ -128,37 +121,34 @@ impl RetryPolicy {
             .build()
     }
 
-    /// Runs `attempt` until it succeeds, fails in a way that is not
-    /// retryable, or the policy is spent. Returns the last outcome and the
-    /// number of attempts made.
-    pub(crate) async fn run<F, Fut>(&self, mut attempt: F) -> (Result<Buffered, Failure>, u32)
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Buffered, Failure>>,
-    {
-        let mut attempts = 0;
-        let backoff = self.backoff();
-        let outcome = (|| {
-            attempts += 1;
-            attempt()
-        })
-        .retry(backoff)
-        .when(Failure::retryable)
-        .adjust(|failure, next| {
-            // `next` is None once max_retries is spent.
-            let computed = next?;
-            match failure.server_delay() {
-                Some(asked) if asked <= MAX_SERVER_DELAY => Some(asked),
-                Some(_) => None, // asked to come back much later: give up now
-                None => Some(with_jitter(computed)),
-            }
-        })
-        .notify(|_, _delay| {
-            #[cfg(feature = "tracing")]
-            crate::telemetry::retry_scheduled(_delay);
-        })
-        .await;
-        (outcome, attempts)
+    /// After an attempt: stop, or retry after a delay taken from `schedule`
+    /// (which ends when the retries are spent). `paced`: a pacer holds every
+    /// request during a 429's pause, so such a retry need not sleep itself.
+    pub(crate) fn decide(
+        outcome: &Outcome,
+        schedule: &mut impl Iterator<Item = Duration>,
+        paced: bool,
+    ) -> Decision {
+        let Err(failure) = outcome else {
+            return Decision::Stop;
+        };
+        if !retryable(failure) {
+            return Decision::Stop;
+        }
+        let Some(computed) = schedule.next() else {
+            return Decision::Stop;
+        };
+        let Failure::Status(response) = failure else {
+            return Decision::RetryAfter(with_jitter(computed));
+        };
+        if paced && response.status == StatusCode::TOO_MANY_REQUESTS {
+            return Decision::RetryAfter(Duration::ZERO);
+        }
+        match server_delay(response.headers(), SystemTime::now()) {
+            Some(asked) if asked <= MAX_SERVER_DELAY => Decision::RetryAfter(asked),
+            Some(_) => Decision::Stop, // asked to come back much later: give up now
+            None => Decision::RetryAfter(with_jitter(computed)),
+        }
     }
 }
 
@@ -208,7 +198,7 @@ mod tests {
             initial_backoff: Duration::from_millis(initial),
             max_backoff: Duration::from_millis(max),
         };
-        let delays = |p: RetryPolicy| p.backoff().map(|d| d.as_millis()).collect::<Vec<_>>();
+        let delays = |p: RetryPolicy| p.schedule().map(|d| d.as_millis()).collect::<Vec<_>>();
         assert_eq!(delays(policy(500, 8000)), [500, 1000, 2000, 4000, 8000]);
         assert_eq!(delays(policy(100, 300)), [100, 200, 300, 300, 300]);
         // An initial delay over the maximum is clamped: never 3 s for a 20 ms cap.

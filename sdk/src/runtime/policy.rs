@@ -1,28 +1,33 @@
-//! What the client applies to every request beyond the HTTP client itself.
-//! The generated `Client` has one slot for such state (progenitor's inner
-//! type); the hooks (`hooks.rs`) read it.
+//! What the runtime is configured with, beyond the HTTP client itself. The
+//! generated `Client` has one slot for such state (progenitor's inner type);
+//! the orchestrator (`runtime/mod.rs`) reads it for every request.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
-use crate::config::HttpSettings;
-
+use super::connections::FreshConnections;
+use super::pacing::{Pacer, RateLimit};
+use super::retry::{MAX_SERVER_DELAY, RetryPolicy};
 use crate::redact::Secrets;
-use crate::retry::RetryPolicy;
 
 /// The largest response body read by default: 16 MiB. Cloudflare's bodies
 /// are KiB; 10 000 peers are about 2 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The per-request policy of a [`Client`](crate::Client): retries, the
-/// response size limit and the secrets kept out of errors. Made by
+/// The longest a call waits for the pacer by default (60 s, as long as the
+/// retry policy waits for a server's `Retry-After`); past it the call fails
+/// at once with [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited).
+pub const DEFAULT_MAX_PACING_WAIT: Duration = MAX_SERVER_DELAY;
+
+/// The per-request policy of a [`Client`](crate::Client): retries, pacing,
+/// the response size limit and the secrets kept out of errors. Made by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build); `Default` is for
 /// [`Client::new_with_client`](crate::Client::new_with_client) with a
 /// `reqwest::Client` of your own (it knows no secrets then, and has no
 /// unpooled twin: creates go on your client's pool, and are still never
-/// replayed outside the retry budget).
+/// replayed outside the retry budget). Both pace at [`RateLimit::CLOUDFLARE`].
 #[derive(Clone, Debug)]
 pub struct ClientPolicy {
     pub(crate) retry: RetryPolicy,
@@ -35,6 +40,10 @@ pub struct ClientPolicy {
     /// How to open a connection outside the pool, for a request whose pooled
     /// connection turned out to be closed; `None` replays on the same client.
     pub(crate) fresh_connections: Option<Arc<FreshConnections>>,
+    /// Shared by every clone of the client; `None` when pacing is off.
+    pub(crate) pacer: Option<Arc<Pacer>>,
+    /// The longest a call waits for the pacer.
+    pub(crate) max_pacing_wait: Duration,
 }
 
 impl Default for ClientPolicy {
@@ -46,6 +55,8 @@ impl Default for ClientPolicy {
             timeout: None,
             secrets: Secrets::default(),
             fresh_connections: None,
+            pacer: Some(Arc::new(Pacer::new(RateLimit::CLOUDFLARE))),
+            max_pacing_wait: DEFAULT_MAX_PACING_WAIT,
         }
     }
 }
@@ -65,6 +76,14 @@ impl ClientPolicy {
         self
     }
 
+    /// This policy pacing at `limit` (`None`: no pacing), with a pacer of its
+    /// own (not shared with the clients made from this policy before).
+    #[must_use]
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.pacer = limit.map(|limit| Arc::new(Pacer::new(limit)));
+        self
+    }
+
     /// The retry policy.
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
@@ -74,27 +93,9 @@ impl ClientPolicy {
     pub fn max_response_bytes(&self) -> u64 {
         self.max_response_bytes
     }
-}
 
-/// The settings of the pooled client, to build an unpooled twin on first need.
-#[derive(Debug)]
-pub(crate) struct FreshConnections {
-    pub(crate) settings: HttpSettings,
-    pub(crate) client: OnceLock<reqwest::Client>,
-}
-
-impl FreshConnections {
-    /// A client that never reuses a connection, built once.
-    pub(crate) fn client(&self) -> Option<&reqwest::Client> {
-        if let Some(client) = self.client.get() {
-            return Some(client);
-        }
-        let built = self
-            .settings
-            .client_builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .ok()?;
-        Some(self.client.get_or_init(|| built))
+    /// The limit the client paces itself to, if it does.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.pacer.as_ref().map(|pacer| pacer.limit())
     }
 }
