@@ -19,6 +19,7 @@ use serde_json::Value;
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, unused_variables, dead_code, clippy::all, clippy::pedantic)]
 mod generated;
+mod bulk;
 mod edit;
 mod groups;
 mod output;
@@ -127,6 +128,10 @@ fn command() -> Command {
         operations.sort_by_key(|o| groups::rank(*o));
         for operation in operations {
             command = command.subcommand(subcommand(operation));
+        }
+        // The one hand-written verb: a workflow of many calls (sdk extras).
+        if group == "incoming" {
+            command = command.subcommand(bulk::command());
         }
         root = root.subcommand(command);
     }
@@ -635,9 +640,10 @@ fn main() -> ExitCode {
     let Some((verb, sub_matches)) = sub_matches.subcommand() else {
         return ExitCode::from(exit::USAGE);
     };
-    let Some(operation) = groups::find(name, verb) else {
+    let operation = groups::find(name, verb);
+    if operation.is_none() && !(name == "incoming" && verb == bulk::VERB) {
         return ExitCode::from(exit::USAGE);
-    };
+    }
 
     let client = match Client::from_env() {
         Ok(client) => client,
@@ -669,6 +675,14 @@ fn main() -> ExitCode {
     }
     let client = client.with_options(options);
     let dry_run = matches.get_flag("dry-run");
+    let Some(operation) = operation else {
+        let format = *matches.get_one::<Format>("format").expect("defaulted");
+        return match runtime.block_on(bulk::run(&client, sub_matches, format, dry_run)) {
+            Ok(totals) if totals.failed == 0 => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::from(exit::API_REFUSED),
+            Err(err) => ExitCode::from(report(&err)),
+        };
+    };
     match runtime.block_on(run(client, operation, sub_matches, printer, dry_run)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<Stopped>().is_some() => ExitCode::SUCCESS,

@@ -480,7 +480,8 @@ fn help_texts() {
             subcommands += 1;
         }
     }
-    assert_eq!(subcommands, 28);
+    // The 28 operations, and the one workflow (`incoming create-from-file`).
+    assert_eq!(subcommands, 28 + 1);
 }
 
 #[test]
@@ -1246,4 +1247,105 @@ fn a_wait_that_times_out_exits_9() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(waited.stdout, "", "nothing printed but the error");
+}
+
+#[test]
+fn incoming_create_from_file_reports_each_zone_and_resumes() {
+    let (url, _thread, _stop) = stand_in();
+    let list = "# zones to move\n\
+                269d8f4853475ca241c4e730be286b20 example.com.\n\
+                369d8f4853475ca241c4e730be286b20 example.net.\n\
+                not-a-zone example.org.\n";
+    let args = [
+        "incoming",
+        "create-from-file",
+        "-",
+        "--peers",
+        EXAMPLE_PEER_ID,
+        "--concurrency",
+        "2",
+    ];
+    let lines = |run: &Run| -> Vec<serde_json::Value> {
+        let mut lines: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect();
+        lines.sort_by_key(|l| l["line"].as_u64());
+        lines
+    };
+    let first = cli_with(&url, &args, &[], Some(list));
+    // A bad line is a failure of the run, reported with its number.
+    assert_eq!(first.status, 1, "{}", first.stderr);
+    assert_eq!(
+        lines(&first),
+        [
+            serde_json::json!({"line": 2, "zone_id": "269d8f4853475ca241c4e730be286b20", "name": "example.com.", "outcome": "configured"}),
+            serde_json::json!({"line": 3, "zone_id": "369d8f4853475ca241c4e730be286b20", "name": "example.net.", "outcome": "configured"}),
+            serde_json::json!({"line": 4, "outcome": "bad line", "error": "zone_id must be 32 lowercase hexadecimal characters, got \"not-a-zone\""}),
+        ]
+    );
+    // The rerun carries on: what was done is skipped; a new zone is created.
+    let list = "269d8f4853475ca241c4e730be286b20 example.com.\n\
+                369d8f4853475ca241c4e730be286b20 example.net.\n\
+                469d8f4853475ca241c4e730be286b20 example.org.\n";
+    let again = cli_with(&url, &args, &[], Some(list));
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    let outcomes: Vec<_> = lines(&again).iter().map(|l| l["outcome"].clone()).collect();
+    assert_eq!(
+        outcomes,
+        ["already configured", "already configured", "configured"]
+    );
+    // A zone Cloudflare refuses (an unknown peer) is a line of its own, with the error.
+    let refused = cli_with(
+        &url,
+        &[
+            "--format",
+            "table",
+            "incoming",
+            "create-from-file",
+            "-",
+            "--peers",
+            "ffffffffffffffffffffffffffffffff",
+        ],
+        &[],
+        Some("569d8f4853475ca241c4e730be286b20 example.info.\n"),
+    );
+    assert_eq!(refused.status, 1);
+    assert!(
+        refused.stdout.starts_with(
+            "line 1 569d8f4853475ca241c4e730be286b20 example.info.: failed: Cloudflare API error, HTTP 400"
+        ),
+        "{}",
+        refused.stdout
+    );
+    // --dry-run sends nothing.
+    let dry = cli_with(
+        &url,
+        &[
+            "--dry-run",
+            "incoming",
+            "create-from-file",
+            "-",
+            "--peers",
+            EXAMPLE_PEER_ID,
+        ],
+        &[],
+        Some("669d8f4853475ca241c4e730be286b20 example.dev.\n"),
+    );
+    assert_eq!(dry.status, 0);
+    assert_eq!(
+        dry.stdout,
+        "would configure line 1 669d8f4853475ca241c4e730be286b20 example.dev.\n"
+    );
+    let read = cli(
+        &url,
+        &[
+            "incoming",
+            "get",
+            "--zone-id",
+            "669d8f4853475ca241c4e730be286b20",
+        ],
+    );
+    assert_eq!(read.status, 4, "not created: {}", read.stdout);
 }

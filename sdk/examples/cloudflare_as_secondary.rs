@@ -53,7 +53,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let target = match client_from_env_or_stand_in().await {
+    let target = match client_from_env_or_stand_in(None).await {
         Ok(target) => target,
         Err(err) => return fail(&err.to_string()),
     };

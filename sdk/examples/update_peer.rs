@@ -50,7 +50,7 @@ struct Args {
 async fn main() -> ExitCode {
     let mut args = Args::parse();
 
-    let target = match client_from_env_or_stand_in().await {
+    let target = match client_from_env_or_stand_in(None).await {
         Ok(target) => target,
         Err(err) => return fail(&err.to_string()),
     };

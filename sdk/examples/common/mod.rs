@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use cloudflare_secondary_dns::{Client, ConfigError, Credentials};
-use secondary_dns_stand_in::StandIn;
+use cloudflare_secondary_dns::{Client, ConfigError, Credentials, RateLimit};
+use secondary_dns_stand_in::{RateLimit as StandInPolicy, StandIn};
 
 /// Where an example sends its requests.
 pub struct Target {
@@ -15,23 +15,36 @@ pub struct Target {
 }
 
 /// The real API when credentials are in the environment (`Client::from_env`),
-/// otherwise a fresh stand-in on 127.0.0.1, announced on stderr.
-pub async fn client_from_env_or_stand_in() -> Result<Target, ConfigError> {
+/// otherwise a fresh stand-in on 127.0.0.1, announced on stderr. With
+/// `rate_limit`, the stand-in enforces it and the client paces itself to it.
+pub async fn client_from_env_or_stand_in(
+    rate_limit: Option<StandInPolicy>,
+) -> Result<Target, ConfigError> {
     match Client::from_env() {
         Ok(client) => Ok(Target {
             client,
             stand_in: None,
         }),
         Err(ConfigError::MissingCredentials) => {
-            let stand_in = StandIn::start().await;
+            let stand_in = match rate_limit {
+                Some(policy) => StandIn::start_rate_limited(policy).await,
+                None => StandIn::start().await,
+            };
             eprintln!(
                 "No Cloudflare credentials in the environment (CLOUDFLARE_API_TOKEN, or \
                  CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY): using a local stand-in of the API at {}",
                 stand_in.uri()
             );
-            let client = Client::builder(Credentials::api_token("stand-in-token"))
-                .base_url(stand_in.uri())
-                .build()?;
+            let mut builder =
+                Client::builder(Credentials::api_token("stand-in-token")).base_url(stand_in.uri());
+            if let Some(policy) = rate_limit {
+                eprintln!(
+                    "The stand-in allows {} requests per {:?}, and the client keeps to that",
+                    policy.limit, policy.window
+                );
+                builder = builder.rate_limit(RateLimit::new(policy.limit, policy.window)?);
+            }
+            let client = builder.build()?;
             Ok(Target {
                 client,
                 stand_in: Some(stand_in),

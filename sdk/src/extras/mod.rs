@@ -2,4 +2,5 @@
 //! generated ones (as in oxide.rs): each uses only the generated client's
 //! public API.
 
+pub mod bulk;
 pub mod waiters;

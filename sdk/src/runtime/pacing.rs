@@ -255,17 +255,27 @@ impl Pacer {
         #[cfg(feature = "tracing")]
         let started = Instant::now();
         let _waiting = Waiting::enter(&self.waiting);
+        // A pause that outlasts the call's deadline: refuse at once, not after
+        // queueing behind requests that are waiting it out.
+        if let (Some(deadline), Some((until, held))) = (deadline, self.hold(Instant::now()))
+            && until > deadline
+        {
+            return Err(self.refuse(until - Instant::now(), held, max_wait));
+        }
         let turn = match deadline {
             None => Ok(self.queue.lock().await),
             Some(deadline) => tokio::time::timeout_at(deadline.into(), self.queue.lock()).await,
         };
         let Ok(_turn) = turn else {
+            // Still behind others at the deadline: come back after the pause,
+            // if one began meanwhile, or after the queue's turns.
+            let now = Instant::now();
             let behind = u32::try_from(self.waiting.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
-            return Err(self.refuse(
-                self.limit.interval().saturating_mul(behind),
-                Held::Pacing,
-                max_wait,
-            ));
+            let (retry_after, held) = match self.hold(now) {
+                Some((until, held)) => (until - now, held),
+                None => (self.limit.interval().saturating_mul(behind), Held::Pacing),
+            };
+            return Err(self.refuse(retry_after, held, max_wait));
         };
         let mut held_by = None;
         loop {

@@ -1,0 +1,273 @@
+//! Bulk work: configuring many zones as secondaries of the same peers, from a
+//! list, with a bounded number of calls in flight, at the pace the client's
+//! rate limit allows (its pacer is shared by every call), resumable: a zone
+//! that already has an incoming configuration is reported as such and left
+//! as it is, so a rerun after an interruption skips what was done.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use cloudflare_secondary_dns::extras::bulk::{Configured, read_zone_list};
+//! use cloudflare_secondary_dns::prelude::*;
+//! use futures_util::StreamExt;
+//!
+//! let client = Client::from_env()?;
+//! let file = std::io::BufReader::new(std::fs::File::open("zones.txt")?);
+//! let zones = read_zone_list(file).filter_map(|line| line.map_err(|e| eprintln!("{e}")).ok());
+//! let peers = ["23ff594956f20c2a721606e94745a8aa".parse()?];
+//! let mut reports = client.configure_incoming(zones, &peers, 16);
+//! while let Some(report) = reports.next().await {
+//!     match &report.outcome {
+//!         Ok(Configured::AlreadyConfigured(_)) => println!("{}: already configured", report.zone.name),
+//!         Ok(_) => println!("{}: configured", report.zone.name),
+//!         Err(err) => println!("{}: {}", report.zone.name, err.report()),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use futures_util::{Stream, StreamExt};
+
+use crate::types::{Incoming, IncomingInput};
+use crate::{ApiError, Client, ErrorKind, PeerIdentifier, ResponseExt, ZoneIdentifier};
+
+/// The longest line of a zone list read (a zone id, a space and a name of at
+/// most 253 characters fit in 300).
+pub const MAX_LINE_BYTES: usize = 1024;
+
+/// One zone of a list: where it was, its id and its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneEntry {
+    /// The line it was read from (1-based; 0 when it came from elsewhere).
+    pub line: usize,
+    /// The zone.
+    pub zone_id: ZoneIdentifier,
+    /// The zone's name, as its incoming configuration will carry it.
+    pub name: String,
+}
+
+/// A line of a zone list that is not `<zone id> <zone name>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneLineError {
+    /// The line (1-based).
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for ZoneLineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+impl std::error::Error for ZoneLineError {}
+
+/// Reads a zone list lazily: one zone per line, `<zone id> <zone name>`
+/// separated by spaces or tabs; blank lines and lines starting with `#` are
+/// skipped. Each bad line is an error naming it (a bad id, a missing or extra
+/// field, a line over [`MAX_LINE_BYTES`], text that is not UTF-8, a read
+/// error), and reading goes on with the next; nothing is held beyond one line.
+pub fn read_zone_list<R: BufRead>(
+    reader: R,
+) -> impl Iterator<Item = Result<ZoneEntry, ZoneLineError>> {
+    let mut reader = reader;
+    let mut line = 0;
+    let mut buffer = Vec::with_capacity(128);
+    std::iter::from_fn(move || {
+        loop {
+            line += 1;
+            buffer.clear();
+            let error = |reason: String| Some(Err(ZoneLineError { line, reason }));
+            let read =
+                Read::take(&mut reader, MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut buffer);
+            match read {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return error(format!("could not be read: {e}")),
+            }
+            if buffer.len() > MAX_LINE_BYTES && buffer.last() != Some(&b'\n') {
+                // Skip the rest of the line, a bounded chunk at a time.
+                loop {
+                    buffer.clear();
+                    match Read::take(&mut reader, 64 * 1024).read_until(b'\n', &mut buffer) {
+                        Ok(0) => break,
+                        Ok(_) if buffer.last() == Some(&b'\n') => break,
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+                return error(format!("is longer than {MAX_LINE_BYTES} bytes"));
+            }
+            let Ok(text) = std::str::from_utf8(&buffer) else {
+                return error("is not UTF-8 text".to_owned());
+            };
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            let mut fields = text.split_ascii_whitespace();
+            let (Some(id), Some(name), None) = (fields.next(), fields.next(), fields.next()) else {
+                return error(format!(
+                    "expected `<zone id> <zone name>`, got {} field(s)",
+                    text.split_ascii_whitespace().count()
+                ));
+            };
+            return Some(match id.parse::<ZoneIdentifier>() {
+                Ok(zone_id) => Ok(ZoneEntry {
+                    line,
+                    zone_id,
+                    name: name.to_owned(),
+                }),
+                Err(e) => Err(ZoneLineError {
+                    line,
+                    reason: e.to_string(),
+                }),
+            });
+        }
+    })
+}
+
+/// What a zone ended up with.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Configured {
+    /// Its incoming configuration was created.
+    Created(Incoming),
+    /// It had one already, left as it is (it may name other peers).
+    AlreadyConfigured(Incoming),
+}
+
+impl Configured {
+    /// The zone's configuration, either way.
+    pub fn incoming(&self) -> &Incoming {
+        match self {
+            Configured::Created(incoming) | Configured::AlreadyConfigured(incoming) => incoming,
+        }
+    }
+}
+
+/// One zone's outcome.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ZoneReport {
+    /// The zone, as given.
+    pub zone: ZoneEntry,
+    /// Its configuration, or why it has none.
+    pub outcome: Result<Configured, ApiError>,
+}
+
+impl Client {
+    /// Gives each zone an incoming configuration naming `peers`, at most
+    /// `concurrency` zones at a time (at least 1), yielding one report per
+    /// zone as it completes (not in input order). Zones are taken from
+    /// `zones` only as slots free up, so a long list is never held.
+    ///
+    /// Per zone: Create Incoming (1 call); when that is refused, Get Incoming
+    /// tells a zone already configured (reported as
+    /// [`Configured::AlreadyConfigured`], unchanged) from a real failure
+    /// (the create's error is reported). A create that Cloudflare acted on
+    /// but whose answer was lost is thus found on the rerun, never made twice.
+    /// Calls go through the client's pacer: a 429 pauses them all.
+    pub fn configure_incoming<'a, Z>(
+        &'a self,
+        zones: Z,
+        peers: &'a [PeerIdentifier],
+        concurrency: usize,
+    ) -> impl Stream<Item = ZoneReport> + 'a
+    where
+        Z: IntoIterator<Item = ZoneEntry>,
+        Z::IntoIter: 'a,
+    {
+        futures_util::stream::iter(zones)
+            .map(move |zone| async move {
+                let outcome = self.configure_one(&zone, peers).await;
+                ZoneReport { zone, outcome }
+            })
+            .buffer_unordered(concurrency.max(1))
+    }
+
+    async fn configure_one(
+        &self,
+        zone: &ZoneEntry,
+        peers: &[PeerIdentifier],
+    ) -> Result<Configured, ApiError> {
+        let created = self
+            .create_incoming()
+            .zone_id(&zone.zone_id)
+            .body(
+                IncomingInput::builder()
+                    .name(zone.name.as_str())
+                    .peers(peers.to_vec()),
+            )
+            .send()
+            .await
+            .and_then(ResponseExt::into_result);
+        let refused = match created {
+            Ok(incoming) => return Ok(Configured::Created(incoming)),
+            Err(refused) => refused,
+        };
+        // Only a refusal on the request itself can mean "already configured".
+        if !matches!(
+            refused.kind(),
+            ErrorKind::BadRequest | ErrorKind::Conflict | ErrorKind::Unprocessable
+        ) {
+            return Err(refused);
+        }
+        match self.get_incoming().zone_id(&zone.zone_id).send().await {
+            Ok(existing) => match existing.into_result() {
+                Ok(incoming) => Ok(Configured::AlreadyConfigured(incoming)),
+                Err(_) => Err(refused),
+            },
+            Err(_) => Err(refused),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_lists_are_read_line_by_line_with_errors_naming_the_line() {
+        let long = "a".repeat(MAX_LINE_BYTES + 10);
+        let text = format!(
+            "# zones to move\n\n269d8f4853475ca241c4e730be286b20 example.com.\n\
+             \t369d8f4853475ca241c4e730be286b20\texample.net.  \n\
+             not-an-id example.org.\n\
+             469d8f4853475ca241c4e730be286b20\n\
+             569d8f4853475ca241c4e730be286b20 a. b.\n\
+             {long}\n\
+             669d8f4853475ca241c4e730be286b20 \u{fffd}.\n\
+             769d8f4853475ca241c4e730be286b20 last.example."
+        );
+        let mut bytes = text.into_bytes();
+        let bad_utf8 = bytes
+            .windows(3)
+            .position(|w| w == "\u{fffd}".as_bytes())
+            .unwrap();
+        bytes[bad_utf8] = 0xff;
+        let read: Vec<_> = read_zone_list(&bytes[..])
+            .map(|r| match r {
+                Ok(zone) => format!("{} {} {}", zone.line, zone.zone_id, zone.name),
+                Err(e) => e.to_string(),
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                "3 269d8f4853475ca241c4e730be286b20 example.com.",
+                "4 369d8f4853475ca241c4e730be286b20 example.net.",
+                "line 5: zone_id must be 32 lowercase hexadecimal characters, got \"not-an-id\"",
+                "line 6: expected `<zone id> <zone name>`, got 1 field(s)",
+                "line 7: expected `<zone id> <zone name>`, got 3 field(s)",
+                "line 8: is longer than 1024 bytes",
+                "line 9: is not UTF-8 text",
+                "10 769d8f4853475ca241c4e730be286b20 last.example.",
+            ]
+        );
+    }
+}
