@@ -36,6 +36,8 @@
 //!
 //! let client = Client::builder(Credentials::api_token("test-token"))
 //!     .base_url(server.base_url())
+//!     // A mock has no rate limit: without this, a test past 16 calls is paced to 3.9/s.
+//!     .no_rate_limit()
 //!     .build()
 //!     .unwrap();
 //! let updated = client

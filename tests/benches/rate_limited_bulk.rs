@@ -108,20 +108,25 @@ fn main() {
          theoretical minimum {minimum:.2} s",
         policy.limit, policy.window, policy.lockout
     );
-    let mut on = Vec::new();
-    let mut off = Vec::new();
+    let real_lockout = ServerPolicy {
+        lockout: ServerPolicy::CLOUDFLARE.lockout,
+        ..policy
+    };
+    let modes = [
+        ("pacer on", true, policy),
+        ("pacer off", false, policy),
+        ("pacer off, 300 s lockout", false, real_lockout),
+    ];
+    let mut results: Vec<Vec<Run>> = modes.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
-        // Alternate which goes first, so that drift favours neither.
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for paced in order {
+        // Rotate which goes first, so that drift favours none.
+        for k in 0..modes.len() {
+            let index = (round + k) % modes.len();
+            let (name, paced, policy) = modes[index];
             let run = runtime.block_on(job(paced, calls, tasks, policy));
             println!(
-                "round {round} pacer {:>3}: {:6.2} s = {:5.3} x minimum, {:5} x 429, {} lockouts, {:5} failed",
-                if paced { "on" } else { "off" },
+                "round {round} {name:>24}: {:6.2} s = {:5.3} x minimum, {:5} x 429, {} lockouts, \
+                 {:5} failed",
                 run.wall.as_secs_f64(),
                 run.wall.as_secs_f64() / minimum,
                 run.limited,
@@ -130,10 +135,10 @@ fn main() {
             );
             // Let the next stand-in start from a quiet machine.
             std::thread::sleep(Duration::from_millis(500));
-            if paced { on.push(run) } else { off.push(run) }
+            results[index].push(run);
         }
     }
-    for (name, runs) in [("on", &on), ("off", &off)] {
+    for ((name, _, _), runs) in modes.iter().zip(&results) {
         let ratio = median(
             runs.iter()
                 .map(|r| r.wall.as_secs_f64() / minimum)

@@ -30,6 +30,8 @@ struct Bench {
     sdk: Arc<Client>,
     /// The same, retries off.
     sdk_no_retry: Arc<Client>,
+    /// The same as `sdk`, the pacer off (`no_rate_limit`).
+    sdk_unpaced: Arc<Client>,
     url: String,
     body: types::PeerUpdate,
 }
@@ -50,18 +52,19 @@ impl Bench {
         let server = runtime.block_on(start_lean_server(move |_| {
             lean_response(200, "application/json", response.clone())
         }));
-        let build = |retries| {
-            Arc::new(
-                Client::builder(Credentials::api_token("bench-token"))
-                    .base_url(&server.url)
-                    .max_retries(retries)
-                    // The pacer on, its limit far away: its gate's cost is measured.
-                    .rate_limit(RateLimit::new(1_000_000, Duration::from_secs(1)).unwrap())
-                    .build()
-                    .unwrap(),
-            )
+        let build = |retries, paced: bool| {
+            let builder = Client::builder(Credentials::api_token("bench-token"))
+                .base_url(&server.url)
+                .max_retries(retries);
+            // The pacer on, its limit far away: its gate's cost is measured.
+            let builder = if paced {
+                builder.rate_limit(RateLimit::new(1_000_000, Duration::from_secs(1)).unwrap())
+            } else {
+                builder.no_rate_limit()
+            };
+            Arc::new(builder.build().unwrap())
         };
-        let (sdk, sdk_no_retry) = (build(2), build(0));
+        let (sdk, sdk_no_retry, sdk_unpaced) = (build(2, true), build(0, true), build(2, false));
         let url = format!(
             "{}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}",
             server.url
@@ -72,6 +75,7 @@ impl Bench {
             _server: server,
             sdk,
             sdk_no_retry,
+            sdk_unpaced,
             url,
             body,
         }
@@ -262,8 +266,8 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         })
     };
     let (url, body): (Arc<str>, _) = (b.url.as_str().into(), Arc::new(b.body.clone()));
-    let many = |sdk: bool| {
-        let (client, url, body) = (b.sdk.clone(), url.clone(), body.clone());
+    let many_on = |client: &Arc<Client>, sdk: bool| {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
         move || {
             measure(|| {
                 b.runtime.block_on(async {
@@ -274,6 +278,7 @@ fn interleaved_summary(b: &Bench, quick: bool) {
             })
         }
     };
+    let many = |sdk: bool| many_on(&b.sdk, sdk);
     let per_request = |t: Duration, n: usize| t.as_secs_f64() * 1e6 / n as f64;
     let requests = batches * BATCH;
 
@@ -359,6 +364,24 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         per_request(own.cpu, creates),
         per_request(pooled.wall, creates),
         per_request(pooled.cpu, creates),
+    );
+    let (ratio, on, off) = interleaved(rounds, one_by_one(&b.sdk), one_by_one(&b.sdk_unpaced));
+    println!(
+        "6. pacer, 1 by 1  on  {:6.2} µs/req (cpu {:5.2})  off          {:6.2} µs/req (cpu {:5.2})  on/off = {ratio:.3}",
+        per_request(on.wall, sequential),
+        per_request(on.cpu, sequential),
+        per_request(off.wall, sequential),
+        per_request(off.cpu, sequential),
+    );
+    let (ratio, on, off) =
+        interleaved(rounds, many_on(&b.sdk, true), many_on(&b.sdk_unpaced, true));
+    println!(
+        "7. pacer, {IN_FLIGHT} in flight  on {:6.0} req/s (cpu {:5.2})   off {:6.0} req/s (cpu {:5.2})   throughput on/off = {:.3}",
+        requests as f64 / on.wall.as_secs_f64(),
+        per_request(on.cpu, requests),
+        requests as f64 / off.wall.as_secs_f64(),
+        per_request(off.cpu, requests),
+        1.0 / ratio
     );
     let mut check_times: Vec<f64> = (0..5)
         .map(|_| {
