@@ -86,13 +86,3 @@ impl Client {
         Client::new_with_client(&self.baseurl, self.client.clone(), policy)
     }
 }
-
-impl Client {
-    /// What the client's pacer knows now (shared with every clone): the
-    /// requests Cloudflare said remain and when its window resets, a pause
-    /// in force, requests sent and waiting. `None` when pacing is off
-    /// ([`ClientBuilder::no_rate_limit`](crate::ClientBuilder::no_rate_limit)).
-    pub fn rate_limit_status(&self) -> Option<crate::RateLimitStatus> {
-        self.inner.pacer.as_ref().map(|pacer| pacer.status())
-    }
-}

@@ -136,6 +136,16 @@ impl ClientHooks<ClientPolicy> for Client {
     }
 }
 
+impl Client {
+    /// What the client's pacer knows now (shared with every clone): the
+    /// requests Cloudflare said remain and when its window resets, a pause
+    /// in force, requests sent and waiting. `None` when pacing is off
+    /// ([`ClientBuilder::no_rate_limit`](crate::ClientBuilder::no_rate_limit)).
+    pub fn rate_limit_status(&self) -> Option<pacing::RateLimitStatus> {
+        self.inner().pacer.as_ref().map(|pacer| pacer.status())
+    }
+}
+
 /// The attempt loop: pace, send, learn, decide. Returns the last outcome and
 /// the attempts sent (a request the pacer refused first is 1 attempt, unsent).
 async fn run_attempts(

@@ -264,21 +264,16 @@ impl Pacer {
         let waiting = Waiting::enter(&self.waiting);
         // The common case, far from the limit: nobody else waiting, nothing
         // holding requests back, a cell free. One lock, no queue.
-        if waiting.alone() {
-            let now = Instant::now();
-            let mut state = self.server();
-            if self.hold_in(&state, now).is_none() && self.local.check().is_ok() {
-                state.last_sent = Some(now);
-                self.sent.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
+        if waiting.alone() && self.try_admit(Instant::now()).is_ok() {
+            return Ok(());
         }
         // A pause that outlasts the call's deadline: refuse at once, not after
         // queueing behind requests that are waiting it out.
-        if let (Some(deadline), Some((until, held))) = (deadline, self.hold(Instant::now()))
+        let now = Instant::now();
+        if let (Some(deadline), Some((until, held))) = (deadline, self.hold(now))
             && until > deadline
         {
-            return Err(self.refuse(until - Instant::now(), held, max_wait));
+            return Err(self.refuse(until.saturating_duration_since(now), held, max_wait));
         }
         let turn = match deadline {
             None => Ok(self.queue.lock().await),
@@ -290,7 +285,7 @@ impl Pacer {
             let now = Instant::now();
             let behind = u32::try_from(self.waiting.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
             let (retry_after, held) = match self.hold(now) {
-                Some((until, held)) => (until - now, held),
+                Some((until, held)) => (until.saturating_duration_since(now), held),
                 None => (self.limit.interval().saturating_mul(behind), Held::Pacing),
             };
             return Err(self.refuse(retry_after, held, max_wait));
@@ -298,30 +293,40 @@ impl Pacer {
         let mut held_by = None;
         loop {
             let now = Instant::now();
-            let (until, held) = match self.hold(now) {
-                Some(hold) => hold,
-                None => match self.local.check() {
-                    Ok(()) => {
-                        self.server().last_sent = Some(now);
-                        self.sent.fetch_add(1, Ordering::Relaxed);
-                        #[cfg(feature = "tracing")]
-                        if let Some(held) = held_by {
-                            super::telemetry::request_delayed(now - started, held);
-                        }
-                        let _ = held_by;
-                        return Ok(());
-                    }
-                    Err(not_until) => (
-                        now + not_until.wait_time_from(self.clock.now()),
-                        Held::Pacing,
-                    ),
-                },
+            let Err((until, held)) = self.try_admit(now) else {
+                #[cfg(feature = "tracing")]
+                if let Some(held) = held_by {
+                    super::telemetry::request_delayed(now - started, held);
+                }
+                let _ = held_by;
+                return Ok(());
             };
             if deadline.is_some_and(|deadline| until > deadline) {
-                return Err(self.refuse(until - now, held, max_wait));
+                return Err(self.refuse(until.saturating_duration_since(now), held, max_wait));
             }
             held_by = Some(held);
             tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    /// Admits the request now, unless a pause or the spacing `Ratelimit`
+    /// asks for holds it, or the client's own share has no cell free: then
+    /// when to try again, and why.
+    fn try_admit(&self, now: Instant) -> Result<(), (Instant, Held)> {
+        let mut state = self.server();
+        if let Some(hold) = self.hold_in(&state, now) {
+            return Err(hold);
+        }
+        match self.local.check() {
+            Ok(()) => {
+                state.last_sent = Some(now);
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(not_until) => Err((
+                now + not_until.wait_time_from(self.clock.now()),
+                Held::Pacing,
+            )),
         }
     }
 
