@@ -22,13 +22,15 @@ pub fn command() -> Command {
     Command::new(VERB)
         .about("Create incoming configurations for every zone of a file (resumable)")
         .long_about(
-            "Create an incoming configuration naming --peers for every zone of FILE, one \
-             zone per line as `<zone id> <zone name>` (`#` starts a comment; `-` reads \
-             stdin). Zones already configured are reported and left as they are, so a rerun \
-             after an interruption carries on. Requests keep to Cloudflare's rate limit (1,200 \
-             per 5 minutes), so a long list takes its time instead of meeting the lockout. One \
-             line out per zone (JSON with --format json), and one per bad input line; the exit \
-             status is 1 when any zone or line failed.",
+            "Create incoming configurations for every zone of a file (resumable)\n\n\
+             FILE holds one zone per line, `<zone id> <zone name>` (`#` starts a comment; `-`\n\
+             reads stdin). Every zone gets an incoming configuration naming --peers. Zones\n\
+             already configured are reported and left as they are, so a rerun after an\n\
+             interruption carries on.\n\n\
+             Requests keep to Cloudflare's rate limit (1,200 per 5 minutes), so a long list takes\n\
+             its time instead of meeting the 5-minute lockout.\n\n\
+             One line out per zone as it completes (one JSON object per line with --format json),\n\
+             and one per bad input line; the exit status is 1 when any zone or line failed.",
         )
         .arg(
             Arg::new("file")

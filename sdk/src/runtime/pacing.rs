@@ -40,7 +40,7 @@ use super::refusal::{Held, NotSent};
 ///   or a short script never waits;
 /// - `margin = requests / 100`: 12 for 1,200;
 /// - `interval = window / (requests − margin − burst + 1)`: 300 s / 1,173 =
-///   256 ms for Cloudflare's limit (3.91 requests/s, 97.8 % of 4/s).
+///   255.8 ms for Cloudflare's limit (3.91 requests/s, 97.8 % of 4/s).
 ///
 /// ```
 /// # use std::time::Duration;
