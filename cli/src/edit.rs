@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::output::{redact_secrets, visible};
+use crate::output::{json_text, redact_secrets, visible};
 
 /// Flags of every subcommand that are not fields of a body.
 pub const NOT_BODY_FIELDS: &[&str] = &[
@@ -35,7 +35,7 @@ pub enum Stopped {
     DryRun,
     /// The flags name the values the resource already has.
     NoChange,
-    /// A delete the operator did not confirm at the prompt.
+    /// A delete the operator did not confirm at the prompt (exit status 10).
     NotConfirmed,
 }
 
@@ -44,7 +44,7 @@ impl fmt::Display for Stopped {
         f.write_str(match self {
             Self::DryRun => "dry run: nothing was sent",
             Self::NoChange => "nothing to change: the resource already has these values",
-            Self::NotConfirmed => "not deleted: not confirmed (--yes skips the question)",
+            Self::NotConfirmed => "not deleted: not confirmed (--yes deletes without asking)",
         })
     }
 }
@@ -227,9 +227,12 @@ impl Edit {
         if let Some((name, value)) = extra {
             body.insert(name.to_owned(), value);
         }
-        let body = Value::Object(body);
-        let typed: B = serde_json::from_value(body.clone())
+        let typed: B = serde_json::from_value(Value::Object(body))
             .map_err(|e| BadEdit(format!("the {what} body is not valid: {e}")))?;
+        // What is shown is what is sent: the typed body, serialized as the
+        // request will serialize it (a default the type fills in is shown).
+        let body = serde_json::to_value(&typed)
+            .map_err(|e| BadEdit(format!("the {what} body cannot be written: {e}")))?;
         let changes = changes(&self.current, &body, &fields);
         let stderr = &mut std::io::stderr().lock();
         use std::io::Write as _;
@@ -241,9 +244,15 @@ impl Edit {
             for line in &changes {
                 let _ = writeln!(stderr, "{line}");
             }
+            // The request's body byte for byte (compact JSON), but for a
+            // secret, which is shown as [REDACTED].
             let mut shown = body;
             redact_secrets(&mut shown);
-            let text = serde_json::to_string_pretty(&shown).unwrap_or_default();
+            let text = if shown == serde_json::to_value(&typed).unwrap_or_default() {
+                json_text(&typed, false)
+            } else {
+                json_text(&shown, false)
+            };
             let _ = writeln!(std::io::stdout().lock(), "{text}");
             let _ = writeln!(stderr, "{}", Stopped::DryRun);
             return Err(Stopped::DryRun.into());
@@ -253,6 +262,41 @@ impl Edit {
         }
         Ok(typed)
     }
+}
+
+/// Checks the flags against the spec's limits of the body (`limits`: field,
+/// rule, n; see `CliCommand::body_limits`) before any request, with the
+/// sdk's words: a refresh under 300 s or a 31st peer is refused (exit status
+/// 2) before an update reads the resource.
+pub fn check_limits(matches: &ArgMatches, limits: &[(&str, &str, u64)]) -> Result<(), BadEdit> {
+    for &(field, rule, n) in limits {
+        let flag = field.replace('_', "-");
+        let Some(values) = matches.try_get_raw(&flag).ok().flatten() else {
+            continue;
+        };
+        if matches.value_source(&flag) != Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let values: Vec<String> = values.map(|v| v.to_string_lossy().into_owned()).collect();
+        let count = values.len() as u64;
+        let refused = match rule {
+            "maxItems" if count > n => {
+                format!("`{field}` has {count} items; at most {n} are allowed")
+            }
+            "minItems" if count < n => {
+                format!("`{field}` has {count} items; at least {n} are allowed")
+            }
+            "minimum" => match values.first().and_then(|v| v.parse::<i128>().ok()) {
+                Some(value) if value < i128::from(n) => {
+                    format!("`{field}` is {value}; it must be at least {n}")
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        return Err(BadEdit(format!("--{flag}: {refused}; nothing was sent")));
+    }
+    Ok(())
 }
 
 /// `field: before → after` for each field of the body that differs from the

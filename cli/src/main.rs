@@ -23,6 +23,7 @@ mod bulk;
 mod edit;
 mod groups;
 mod output;
+mod progress;
 mod secret_input;
 
 // The generated code names the sdk's identifier types by the paths the sdk
@@ -31,7 +32,7 @@ use cloudflare_secondary_dns::{
     AccountIdentifier, AclIdentifier, IpRange, PeerIdentifier, PeerIp, TsigIdentifier,
     ZoneIdentifier,
 };
-use edit::{BadEdit, Edit, NOT_BODY_FIELDS, Stopped};
+use edit::{BadEdit, Edit, NOT_BODY_FIELDS, Stopped, check_limits};
 use generated::{Cli, CliCommand};
 use output::{Format, Printer, visible};
 
@@ -46,6 +47,7 @@ mod exit {
     pub const SERVER: u8 = 7;
     pub const TRANSPORT: u8 = 8;
     pub const WAIT_TIMED_OUT: u8 = 9;
+    pub const DECLINED: u8 = 10;
 }
 
 const EXIT_CODES_HELP: &str = "\
@@ -65,7 +67,8 @@ Exit status:
   6  rate limited (429)
   7  Cloudflare server error (5xx)
   8  transport: no connection, or it timed out
-  9  --wait: the deadline passed before Cloudflare got there (the error says what it last saw)";
+  9  --wait: the deadline passed before Cloudflare got there (the error says what it last saw)
+  10 a delete declined at the prompt: nothing was sent";
 
 /// The command-line tree: a command per group, a subcommand per operation
 /// (generated), plus `man` and `completions`.
@@ -87,6 +90,14 @@ fn command() -> Command {
                 .value_parser(clap::builder::EnumValueParser::<Format>::new())
                 .default_value("json")
                 .help("Output: the result as pretty JSON (for jq), or a table for people"),
+        )
+        .arg(
+            Arg::new("quiet")
+                .long("quiet")
+                .short('q')
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help("No progress on stderr (shown only on a terminal: --wait, create-from-file)"),
         )
         .arg(
             Arg::new("show-secrets")
@@ -253,7 +264,7 @@ fn subcommand(operation: CliCommand) -> Command {
                 .help("Remove an optional field of the body, if it has one; repeatable"),
         );
     }
-    if verb == "get" && list_of(operation).is_some() {
+    if matches!(verb.as_str(), "get" | "delete") && list_of(operation).is_some() {
         // Found by name: the list, filtered.
         if let Some(resource_id) = path_ids.iter().find(|f| **f != "account-id") {
             let resource_id = (*resource_id).to_owned();
@@ -293,7 +304,10 @@ fn subcommand(operation: CliCommand) -> Command {
                 .long("yes")
                 .short('y')
                 .action(ArgAction::SetTrue)
-                .help("Do not ask for confirmation (asked only on a terminal)"),
+                .help(
+                    "Delete without asking (required when standard input is not a terminal; \
+                     declining at the prompt exits with status 10)",
+                ),
         );
     }
     let reads = groups::reads(operation);
@@ -331,7 +345,8 @@ impl Waiter {
     fn help(self) -> &'static str {
         match self {
             Self::SerialChanged => {
-                "Then wait until the zone's SOA serial has changed, and print the zone"
+                "Then wait until Cloudflare has asked the primary again (the SOA serial changed, \
+                 or checked_time moved on: the primary had nothing newer), and print the zone"
             }
             Self::FirstTransfer => {
                 "Then wait until the zone's first transfer has arrived, and print the zone"
@@ -354,41 +369,75 @@ impl Waiter {
             .ok_or_else(|| anyhow::anyhow!("--wait needs --zone-id"))?;
         let timeout = Duration::from_secs(*matches.get_one::<u64>("wait-timeout").unwrap_or(&300));
         let before = match self {
-            Self::SerialChanged => {
+            Self::SerialChanged => Some(
                 client
                     .get_incoming()
                     .zone_id(zone_id.clone())
                     .send()
                     .await?
-                    .into_result()?
-                    .soa_serial
-            }
+                    .into_result()?,
+            ),
             _ => None,
         };
         let (quiet, printer) = printer.for_waiting();
         Cli::new(client.clone(), quiet)
             .execute(operation, matches)
             .await?;
+        let progress = progress::Waiting::start(&self.waiting_for(), matches);
         let waited = match self {
             Self::SerialChanged | Self::FirstTransfer => {
-                let waiter = client.wait_for_transfer().zone_id(zone_id).timeout(timeout);
-                let waiter = match self {
-                    Self::SerialChanged => waiter.serial_changed_from(before),
-                    _ => waiter,
+                let waiter = client
+                    .wait_for_transfer()
+                    .zone_id(zone_id)
+                    .timeout(timeout)
+                    .on_read(|zone| progress.read(&progress::serial_seen(zone)));
+                let waiter = match &before {
+                    Some(before) => waiter.refreshed_since(before),
+                    None => waiter,
                 };
-                serde_json::to_value(waiter.wait().await?)?
+                let zone = waiter.wait().await;
+                progress.finish();
+                let zone = zone?;
+                if let Some(before) = &before
+                    && zone.soa_serial == before.soa_serial
+                {
+                    // A check, not a transfer: say so, and succeed.
+                    let checked = zone.checked_time.as_ref().map_or("-", |t| t.as_str());
+                    let serial = zone
+                        .soa_serial
+                        .map_or_else(|| "none".to_owned(), |s| s.to_string());
+                    eprintln!(
+                        "{}",
+                        visible(&format!(
+                            "checked at {checked}; the primary's serial is still {serial}"
+                        ))
+                    );
+                }
+                serde_json::to_value(zone)?
             }
-            Self::OutgoingEnabled => serde_json::to_value(
-                client
+            Self::OutgoingEnabled => {
+                let status = client
                     .wait_for_outgoing_enabled()
                     .zone_id(zone_id)
                     .timeout(timeout)
+                    .on_read(|status| progress.read(&format!("status {status}")))
                     .wait()
-                    .await?,
-            )?,
+                    .await;
+                progress.finish();
+                serde_json::to_value(status?)?
+            }
         };
         printer.print_value(waited);
         Ok(())
+    }
+
+    /// What the progress line says it waits for.
+    fn waiting_for(self) -> String {
+        match self {
+            Self::SerialChanged => "Cloudflare to ask the primary again".to_owned(),
+            Self::FirstTransfer => "the zone's first transfer".to_owned(),
+            Self::OutgoingEnabled => "outgoing transfers to be enabled".to_owned(),
+        }
     }
 }
 
@@ -518,10 +567,16 @@ fn examples(
             }
         }
         "delete" => {
-            lines.push(format!("{bin} {name}{ids}"));
+            lines.push(format!("{bin} {name}{ids}    # asks first, naming it"));
             lines.push(format!(
-                "{bin} {name}{ids} --yes    # in a script: no question"
+                "{bin} {name}{ids} --yes    # in a script (required there)"
             ));
+            if path_ids
+                .iter()
+                .any(|f| *f != "account-id" && *f != "zone-id")
+            {
+                lines.push(format!("{bin} {name} --name {} --dry-run", example("name")));
+            }
         }
         _ => {
             lines.push(format!("{bin} {name}{ids}"));
@@ -542,10 +597,11 @@ fn examples(
     text.trim_end().to_owned()
 }
 
-/// The list of a get's group (`peers get` → `peers list`), if there is one.
-fn list_of(get: CliCommand) -> Option<CliCommand> {
-    (groups::verb(get) == "get")
-        .then(|| groups::find(get.group(), "list"))
+/// The list of a get's or a delete's group (`peers get` → `peers list`),
+/// if there is one: they find their object by name in it.
+fn list_of(operation: CliCommand) -> Option<CliCommand> {
+    matches!(groups::verb(operation).as_str(), "get" | "delete")
+        .then(|| groups::find(operation.group(), "list"))
         .flatten()
 }
 
@@ -561,8 +617,12 @@ fn usage_hint(err: &clap::Error, args: &[String]) -> Option<String> {
     let mut words = args.iter().skip(1).filter(|a| !a.starts_with('-'));
     let (group, verb) = (words.next()?, words.next());
     match err.kind() {
+        // Only when the account is what is missing (clap's context lists
+        // the missing flags; its usage line names every required one).
         clap::error::ErrorKind::MissingRequiredArgument
-            if err.to_string().contains("--account-id") =>
+            if err
+                .get(clap::error::ContextKind::InvalidArg)
+                .is_some_and(|missing| missing.to_string().contains("--account-id")) =>
         {
             Some("hint: pass --account-id or set CLOUDFLARE_ACCOUNT_ID".to_owned())
         }
@@ -677,7 +737,8 @@ fn main() -> ExitCode {
     let dry_run = matches.get_flag("dry-run");
     let Some(operation) = operation else {
         let format = *matches.get_one::<Format>("format").expect("defaulted");
-        return match runtime.block_on(bulk::run(&client, sub_matches, format, dry_run)) {
+        let quiet = matches.get_flag("quiet");
+        return match runtime.block_on(bulk::run(&client, sub_matches, format, dry_run, quiet)) {
             Ok(totals) if totals.failed == 0 => ExitCode::SUCCESS,
             Ok(_) => ExitCode::from(exit::API_REFUSED),
             Err(err) => ExitCode::from(report(&err)),
@@ -685,6 +746,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(client, operation, sub_matches, printer, dry_run)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if matches!(err.downcast_ref::<Stopped>(), Some(Stopped::NotConfirmed)) => {
+            ExitCode::from(exit::DECLINED)
+        }
         Err(err) if err.downcast_ref::<Stopped>().is_some() => ExitCode::SUCCESS,
         Err(err) => ExitCode::from(report(&err)),
     }
@@ -699,32 +763,26 @@ async fn run(
     printer: Printer,
     dry_run: bool,
 ) -> anyhow::Result<()> {
+    // The spec's limits, before any request (an update reads first).
+    check_limits(matches, operation.body_limits())?;
+    let deleting = groups::verb(operation) == "delete";
+    let by_name;
+    let mut matches = matches;
     if let Ok(Some(name)) = matches.try_get_one::<String>("name")
         && let Some(list) = list_of(operation)
     {
-        let all = read(&client, list, matches).await?;
-        let found: Vec<Value> = all
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|item| item["name"] == name.as_str())
-            .cloned()
-            .collect();
-        return match found.as_slice() {
-            [one] => {
-                printer.print_value(one.clone());
-                Ok(())
-            }
-            [] => Err(NotFoundByName(name.clone()).into()),
-            many => {
-                let ids: Vec<&str> = many.iter().filter_map(|m| m["id"].as_str()).collect();
-                anyhow::bail!(
-                    "{} have the name {name:?}: give the id ({})",
-                    many.len(),
-                    ids.join(", ")
-                )
-            }
-        };
+        let one = find_by_name(&client, list, matches, name).await?;
+        if !deleting {
+            printer.print_value(one);
+            return Ok(());
+        }
+        // A delete by name: the same command, with the id found.
+        by_name = with_id_of(operation, matches, &one)?;
+        matches = &by_name;
+    }
+    if deleting {
+        confirm_delete(&client, operation, matches, dry_run).await?;
+        return Cli::new(client, printer).execute(operation, matches).await;
     }
     let printer = if let Some(get) = get_of(operation) {
         let current = read(&client, get, matches).await?;
@@ -733,39 +791,13 @@ async fn run(
         // A create: the body is made from the flags the same way.
         printer.editing(Edit::new(Value::Object(Default::default()), dry_run))
     } else if !groups::reads(operation) {
-        let target: Vec<String> = matches
-            .ids()
-            .filter(|a| a.as_str().ends_with("-id"))
-            .filter_map(|a| {
-                let value = matches
-                    .get_raw(a.as_str())?
-                    .next()?
-                    .to_string_lossy()
-                    .into_owned();
-                Some(format!("{a} {value}"))
-            })
-            .collect();
-        let target = target.join(", ");
         if dry_run {
             eprintln!(
-                "would send {} ({target})",
-                operation.operation_id().replace('_', " ")
+                "would send {} ({})",
+                operation.operation_id().replace('_', " "),
+                target_ids(matches)
             );
             return Err(Stopped::DryRun.into());
-        }
-        let asks = matches.try_get_one::<bool>("yes").ok().flatten() == Some(&false);
-        if asks && std::io::stdin().is_terminal() {
-            eprint!(
-                "{} ({target})? [y/N] ",
-                operation.operation_id().replace('_', " ")
-            );
-            let _ = std::io::stderr().flush();
-            let mut answer = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut answer);
-            if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                eprintln!("{}", Stopped::NotConfirmed);
-                return Err(Stopped::NotConfirmed.into());
-            }
         }
         printer
     } else {
@@ -777,6 +809,132 @@ async fn run(
         return waiter.run(&client, operation, matches, printer).await;
     }
     Cli::new(client, printer).execute(operation, matches).await
+}
+
+/// `peer-id 23ff…, account-id 01a7…`: the ids a command names.
+fn target_ids(matches: &ArgMatches) -> String {
+    let target: Vec<String> = matches
+        .ids()
+        .filter(|a| a.as_str().ends_with("-id"))
+        .filter_map(|a| {
+            let value = matches
+                .get_raw(a.as_str())?
+                .next()?
+                .to_string_lossy()
+                .into_owned();
+            Some(format!("{a} {value}"))
+        })
+        .collect();
+    target.join(", ")
+}
+
+/// Before a delete: with `--dry-run`, say what would be deleted; without
+/// `--yes`, ask on a terminal, and refuse without one (a script must say
+/// `--yes`). The prompt and the dry run name the object, read first.
+async fn confirm_delete(
+    client: &Client,
+    operation: CliCommand,
+    matches: &ArgMatches,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let yes = matches.try_get_one::<bool>("yes").ok().flatten() == Some(&true);
+    if yes && !dry_run {
+        return Ok(());
+    }
+    if !dry_run && !std::io::stdin().is_terminal() {
+        return Err(BadEdit(
+            "refusing to delete without confirmation: standard input is not a terminal; \
+             pass --yes to delete without asking"
+                .to_owned(),
+        )
+        .into());
+    }
+    let noun = groups::noun(operation);
+    let get = groups::find(operation.group(), "get");
+    let name = match get {
+        Some(get) => read(client, get, matches)
+            .await?
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|name| format!(" {}", visible(name))),
+        None => None,
+    }
+    .unwrap_or_default();
+    let what = format!("{noun}{name} ({})", target_ids(matches));
+    if dry_run {
+        eprintln!("would delete {what}");
+        return Err(Stopped::DryRun.into());
+    }
+    eprint!("delete {what}? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        eprintln!("{}", Stopped::NotConfirmed);
+        return Err(Stopped::NotConfirmed.into());
+    }
+    Ok(())
+}
+
+/// The one item of `list` named `name`; none or several is an error.
+async fn find_by_name(
+    client: &Client,
+    list: CliCommand,
+    matches: &ArgMatches,
+    name: &str,
+) -> anyhow::Result<Value> {
+    let all = read(client, list, matches).await?;
+    let found: Vec<&Value> = all
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|item| item["name"] == name)
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(NotFoundByName(name.to_owned()).into()),
+        many => {
+            let ids: Vec<&str> = many.iter().filter_map(|m| m["id"].as_str()).collect();
+            Err(BadEdit(format!(
+                "{} have the name {:?}: give the id ({})",
+                many.len(),
+                visible(name),
+                ids.join(", ")
+            ))
+            .into())
+        }
+    }
+}
+
+/// The matches of `operation` with the id of `found` in place of `--name`
+/// (and the account and `--yes` as given).
+fn with_id_of(
+    operation: CliCommand,
+    matches: &ArgMatches,
+    found: &Value,
+) -> anyhow::Result<ArgMatches> {
+    let command = subcommand(operation);
+    let id_flag = command
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .find(|id| id.ends_with("-id") && id != "account-id")
+        .ok_or_else(|| anyhow::anyhow!("{} takes no id", groups::verb(operation)))?;
+    let id = found["id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the {} found has no id", groups::noun(operation)))?;
+    let mut args = vec![
+        command.get_name().to_owned(),
+        format!("--{id_flag}"),
+        id.to_owned(),
+    ];
+    if let Some(account) = matches.get_raw("account-id").and_then(|mut v| v.next()) {
+        args.push("--account-id".to_owned());
+        args.push(account.to_string_lossy().into_owned());
+    }
+    if matches.try_get_one::<bool>("yes").ok().flatten() == Some(&true) {
+        args.push("--yes".to_owned());
+    }
+    Ok(command.try_get_matches_from(args)?)
 }
 
 /// The `result` of the read `operation`, with the ids of `matches`.

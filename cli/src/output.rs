@@ -79,9 +79,7 @@ impl Printer {
             redact_secrets(&mut result);
         }
         let text = match self.format {
-            Format::Json => {
-                serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string())
-            }
+            Format::Json => json_text(&result, true),
             Format::Table => table(&result),
         };
         let _ = writeln!(std::io::stdout().lock(), "{text}");
@@ -201,15 +199,50 @@ fn table(result: &Value) -> String {
                     .collect(),
             )
         }
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        // A plain result ("Enabled", "OK", a number): the value itself.
+        Value::String(text) => visible(text).into_owned(),
+        other => visible(&json_text(other, true)).into_owned(),
     }
+}
+
+/// `value` as JSON (pretty, or compact as a request carries it), with the
+/// characters a terminal would act on that JSON leaves raw (U+2028, U+2029,
+/// DEL, C1 controls, bidirectional controls) written as `\uXXXX`: the same
+/// JSON value, safe on a terminal. They occur only inside strings, where
+/// the escape means the character itself.
+pub fn json_text(value: &impl Serialize, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .unwrap_or_default();
+    let raw = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+    };
+    if !text.contains(raw) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 12);
+    for c in text.chars() {
+        if raw(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `text` safe to show on a terminal: control characters (line breaks and
 /// escape sequences among them), Unicode line separators and bidirectional
 /// controls are written as visible escapes (`\n`, `\u{1b}`, `\u{202e}`), so
 /// that a server's text can neither forge a row or a line nor steer the
-/// terminal. JSON output needs none of this: serde_json escapes them itself.
+/// terminal. JSON output has its own escapes ([`json_text`]).
 pub fn visible(text: &str) -> Cow<'_, str> {
     let escaped = |c: char| {
         (c.is_control() && c != '\t')
@@ -355,5 +388,24 @@ mod tests {
         );
         assert!(text.contains("E\\U{1B}[31M"), "{text}");
         assert_eq!(table(&json!({"name": "x", "id": "1"})), "id    1\nname  x");
+    }
+
+    #[test]
+    fn a_plain_result_is_its_text_made_visible() {
+        assert_eq!(table(&json!("Enabled")), "Enabled");
+        assert_eq!(
+            table(&json!("En\u{202e}abled\u{2028}x")),
+            "En\\u{202e}abled\\u{2028}x"
+        );
+        assert_eq!(table(&json!(3)), "3");
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_act_on() {
+        let value = json!({"status": "a\u{202e}b\u{2028}c\u{85}d\u{7f}"});
+        let text = json_text(&value, false);
+        assert_eq!(text, r#"{"status":"a\u202eb\u2028c\u0085d\u007f"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        assert_eq!(json_text(&json!({"a": "plain"}), false), r#"{"a":"plain"}"#);
     }
 }

@@ -3,148 +3,14 @@
 //! stdout for results and stderr for errors, secrets kept off both, and
 //! snapshots of `--help` and of each command's JSON output.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::*;
 use secondary_dns_stand_in::{
-    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, EXAMPLE_TSIG_SECRET, StandIn,
+    EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, EXAMPLE_TSIG_ID, EXAMPLE_TSIG_SECRET,
 };
-
-const BINARY: &str = env!("CARGO_BIN_EXE_cf-secondary-dns");
-
-/// Runs the binary with `args`, the environment reduced to `env`, and `stdin`.
-fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(BINARY);
-    command
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary runs");
-    let mut pipe = child.stdin.take().expect("piped");
-    if let Some(text) = stdin {
-        pipe.write_all(text.as_bytes()).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-/// The environment of an operator pointed at `base_url`.
-fn operator_env(base_url: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("CLOUDFLARE_API_TOKEN", "test-token".to_owned()),
-        ("CLOUDFLARE_BASE_URL", base_url.to_owned()),
-        ("CLOUDFLARE_ACCOUNT_ID", EXAMPLE_ACCOUNT_ID.to_owned()),
-    ]
-}
-
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cli(stand_in: &str, args: &[&str]) -> Run {
-    cli_with(stand_in, args, &[], None)
-}
-
-fn cli_with(stand_in: &str, args: &[&str], extra: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    let env = operator_env(stand_in);
-    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    all.extend_from_slice(extra);
-    let output = run(args, &all, stdin);
-    Run {
-        status: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-fn ok(run: &Run) -> serde_json::Value {
-    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    assert_eq!(run.stderr, "", "a success writes nothing on stderr");
-    serde_json::from_str(&run.stdout).expect("stdout is the result as JSON")
-}
-
-/// The result of an update, which says on stderr what changed.
-fn edited(run: &Run) -> serde_json::Value {
-    assert_eq!(run.status, 0, "stderr: {}", run.stderr);
-    assert!(
-        run.stderr
-            .lines()
-            .all(|l| l.starts_with("  ") && l.contains(" → ")),
-        "stderr holds only the changes: {}",
-        run.stderr
-    );
-    serde_json::from_str(&run.stdout).expect("stdout is the result as JSON")
-}
-
-/// A stand-in on its own runtime thread; it serves until the test ends.
-fn stand_in() -> (
-    String,
-    std::thread::JoinHandle<()>,
-    tokio::sync::oneshot::Sender<()>,
-) {
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let server = StandIn::start().await;
-            url_tx.send(server.uri()).unwrap();
-            let _ = stop_rx.await;
-        });
-    });
-    (url_rx.recv().unwrap(), handle, stop_tx)
-}
-
-/// A server that answers every request with `status` and Cloudflare's failure envelope.
-fn failing_server(status: u16, extra_header: &'static str) -> String {
-    let payload = format!(
-        r#"{{"success":false,"errors":[{{"code":{},"message":"canned failure"}}],"messages":[],"result":null}}"#,
-        10000 + status
-    );
-    canned_server(status, extra_header, payload)
-}
-
-/// A server that answers every request with `status` and `payload` (JSON).
-fn canned_server(status: u16, extra_header: &'static str, payload: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let payload = &payload;
-            let mut reader = BufReader::new(stream);
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    let mut body = vec![0; length];
-                    let _ = reader.read_exact(&mut body);
-                    let response = format!(
-                        "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\n{extra_header}content-length: {}\r\nconnection: close\r\n\r\n{payload}",
-                        payload.len()
-                    );
-                    let _ = reader.get_mut().write_all(response.as_bytes());
-                    break;
-                }
-            }
-        }
-    });
-    url
-}
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
 
 #[test]
 fn every_peer_command_against_the_stand_in() {
@@ -182,7 +48,10 @@ fn every_peer_command_against_the_stand_in() {
     assert_eq!(got, updated);
     insta::assert_json_snapshot!("get_peer", got);
 
-    let deleted = ok(&cli(&url, &["peers", "delete", "--peer-id", &new_id]));
+    let deleted = ok(&cli(
+        &url,
+        &["peers", "delete", "--peer-id", &new_id, "--yes"],
+    ));
     assert_eq!(deleted, serde_json::json!({"id": new_id}));
     insta::assert_json_snapshot!("delete_peer", deleted);
     let gone = cli(&url, &["peers", "get", "--peer-id", &new_id]);
@@ -290,7 +159,7 @@ fn every_tsig_command_with_the_secret_kept_off_the_command_line() {
     ));
     assert_eq!(updated["algo"], "hmac-sha512.");
     insta::assert_json_snapshot!("update_tsig", updated);
-    let deleted = ok(&cli(&url, &["tsigs", "delete", "--tsig-id", id]));
+    let deleted = ok(&cli(&url, &["tsigs", "delete", "--tsig-id", id, "--yes"]));
     insta::assert_json_snapshot!("delete_tsig", deleted);
 
     // No source: refused before any request, as a usage error.
@@ -454,8 +323,19 @@ fn help_texts() {
         assert!(output.status.success());
         String::from_utf8(output.stdout).unwrap()
     };
+    // Every snapshot is checked, and every mismatch named at the end (insta
+    // alone stops at the first).
+    let mut mismatched = Vec::new();
+    let mut check = |name: String, text: String| {
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            insta::assert_snapshot!(name.clone(), text);
+        }));
+        if checked.is_err() {
+            mismatched.push(name);
+        }
+    };
     let root = help(&["--help"]);
-    insta::assert_snapshot!("help", root);
+    check("help".to_owned(), root.clone());
     // Every group and every subcommand, as their own help lists them.
     let listed = |text: &str| -> Vec<String> {
         text.lines()
@@ -471,15 +351,19 @@ fn help_texts() {
     let mut subcommands = 0;
     for group in &groups {
         let group_help = help(&[group, "--help"]);
-        insta::assert_snapshot!(format!("help_{group}"), group_help);
+        check(format!("help_{group}"), group_help.clone());
         for verb in listed(&group_help) {
-            insta::assert_snapshot!(
+            check(
                 format!("help_{group}_{verb}"),
-                help(&[group, &verb, "--help"])
+                help(&[group, &verb, "--help"]),
             );
             subcommands += 1;
         }
     }
+    assert!(
+        mismatched.is_empty(),
+        "help snapshots that differ: {mismatched:?}"
+    );
     // The 28 operations, and the one workflow (`incoming create-from-file`).
     assert_eq!(subcommands, 28 + 1);
 }
@@ -835,7 +719,7 @@ fn safety_and_scripting_flags() {
         "nothing was created or deleted"
     );
 
-    // Not a terminal: no question (with or without --yes).
+    // Not a terminal: --yes deletes (without it, see `deletes_are_safe_in_scripts`).
     let deleted = ok(&cli(
         &url,
         &["peers", "delete", "--peer-id", EXAMPLE_PEER_ID, "--yes"],
@@ -1020,7 +904,10 @@ fn every_acl_and_zone_command_against_the_stand_in() {
         wide.stderr
     );
     assert_eq!(
-        ok(&cli(&url, &["acls", "delete", "--acl-id", &acl_id]))["id"],
+        ok(&cli(
+            &url,
+            &["acls", "delete", "--acl-id", &acl_id, "--yes"]
+        ))["id"],
         acl_id.as_str()
     );
 
@@ -1336,7 +1223,7 @@ fn incoming_create_from_file_reports_each_zone_and_resumes() {
     assert_eq!(dry.status, 0);
     assert_eq!(
         dry.stdout,
-        "would configure line 1 669d8f4853475ca241c4e730be286b20 example.dev.\n"
+        "{\"line\":1,\"name\":\"example.dev.\",\"outcome\":\"would configure\",\"zone_id\":\"669d8f4853475ca241c4e730be286b20\"}\n"
     );
     let read = cli(
         &url,

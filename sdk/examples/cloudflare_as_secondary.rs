@@ -198,8 +198,13 @@ async fn set_up(
         .into_result()?;
     created.incoming = true;
     println!(
-        "4. configured {} as a secondary of peer {} (refresh every {} s)",
-        zone.name, peer.id, zone.auto_refresh_seconds
+        "4. configured {} as a secondary of peer {} (refresh every {})",
+        zone.name,
+        peer.id,
+        zone.auto_refresh_seconds.map_or_else(
+            || "day, Cloudflare's default".to_owned(),
+            |s| format!("{s} s")
+        )
     );
 
     // 5. Ask for a transfer now, and 6. wait until it has arrived.

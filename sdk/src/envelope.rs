@@ -97,3 +97,38 @@ impl<'de> Deserialize<'de> for Messages {
         Option::<Vec<ResponseInfo>>::deserialize(deserializer).map(|v| Self(v.unwrap_or_default()))
     }
 }
+
+impl crate::types::ApiResponseCommonFailure {
+    /// Cloudflare's failure envelope with one error, `code: message`
+    /// (`success: false`, no messages, `result: null`): what a mock answers
+    /// with (`then.client_error(404, ApiResponseCommonFailure::new(1003,
+    /// "peer not found"))`, or the mocks' `then.failure(404, 1003, "…")`).
+    ///
+    /// ```
+    /// use cloudflare_secondary_dns::types::ApiResponseCommonFailure;
+    ///
+    /// let failure = ApiResponseCommonFailure::new(1003, "peer not found");
+    /// assert_eq!(failure.to_string(), "1003: peer not found");
+    /// assert_eq!(
+    ///     serde_json::to_value(&failure).unwrap(),
+    ///     serde_json::json!({
+    ///         "success": false, "errors": [{"code": 1003, "message": "peer not found"}],
+    ///         "messages": [], "result": null,
+    ///     })
+    /// );
+    /// ```
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        let error = ResponseInfo {
+            code,
+            documentation_url: None,
+            message: message.into(),
+            source: None,
+        };
+        Self {
+            errors: Messages(vec![error]),
+            messages: Messages::default(),
+            result: Some(serde_json::Value::Null),
+            success: crate::const_bool::ConstFalse::default(),
+        }
+    }
+}

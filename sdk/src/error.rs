@@ -41,11 +41,27 @@ pub type RawError = Error<types::ApiResponseCommonFailure>;
 ///     }
 /// }
 /// ```
-pub struct ApiError(Box<RawError>);
+pub struct ApiError(Box<Failed>);
+
+/// Progenitor's error and the attempts it took.
+struct Failed {
+    raw: RawError,
+    attempts: u32,
+}
 
 impl From<RawError> for ApiError {
-    fn from(raw: RawError) -> Self {
-        Self(Box::new(raw))
+    /// Takes the attempt count the runtime recorded (a response header, or a
+    /// transport error's URL fragment, where a `reqwest::Error` has room for
+    /// it) and removes it from the URL: the URL a caller sees is the one
+    /// requested, and the count is [`ApiError::attempts`].
+    fn from(mut raw: RawError) -> Self {
+        let attempts = raw.attempts();
+        if let Error::CommunicationError(e) | Error::ResponseBodyError(e) = &mut raw
+            && let Some(url) = e.url_mut()
+        {
+            forget_attempts(url);
+        }
+        Self(Box::new(Failed { raw, attempts }))
     }
 }
 
@@ -53,7 +69,7 @@ impl std::ops::Deref for ApiError {
     type Target = RawError;
 
     fn deref(&self) -> &RawError {
-        &self.0
+        &self.0.raw
     }
 }
 
@@ -173,34 +189,35 @@ impl ApiError {
 
     /// Progenitor's error underneath, to match on its variant.
     pub fn raw(&self) -> &RawError {
-        &self.0
+        &self.0.raw
     }
 
-    /// Progenitor's error underneath, owned.
+    /// Progenitor's error underneath, owned (the attempt count stays with
+    /// [`attempts`](Self::attempts)).
     pub fn into_raw(self) -> RawError {
-        *self.0
+        self.0.raw
     }
 
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
-        self.0.kind()
+        self.0.raw.kind()
     }
 
     /// The HTTP status, when there was a response.
     pub fn http_status(&self) -> Option<u16> {
-        self.0.http_status()
+        self.0.raw.http_status()
     }
 
     /// The delay the server asked for (`retry-after-ms` or `retry-after`),
     /// whatever the status; for a request the pacer did not send, the time
     /// until its turn.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.0.retry_after()
+        self.0.raw.retry_after()
     }
 
     /// How many attempts were made before this error (1 when it was not retried).
     pub fn attempts(&self) -> u32 {
-        self.0.attempts()
+        self.0.attempts
     }
 
     /// The `errors` of Cloudflare's failure envelope (code, message,
@@ -209,7 +226,7 @@ impl ApiError {
     /// (network errors, invalid requests, non-JSON bodies). At most the first
     /// five are kept, each text cut to 200 characters.
     pub fn cloudflare_errors(&self) -> Cow<'_, [types::ResponseInfo]> {
-        self.0.cloudflare_errors()
+        self.0.raw.cloudflare_errors()
     }
 
     /// A one-line description for people: what failed, the HTTP status, each
@@ -315,7 +332,7 @@ impl Inspect for RawError {
 }
 
 /// The readable form of an [`ApiError`], from [`ApiError::report`].
-pub struct ErrorReport<'a>(&'a RawError);
+pub struct ErrorReport<'a>(&'a Failed);
 
 impl fmt::Display for ErrorReport<'_> {
     /// One line whatever the server sent (line breaks, control characters
@@ -330,7 +347,7 @@ impl fmt::Display for ErrorReport<'_> {
 /// U+2028, U+2029) and other control characters are written as escapes
 /// (`\n`, `\u{1b}`), and so are the bidirectional controls (U+202E…) that
 /// would reorder what a reader sees.
-struct OneLine<'a, W: ?Sized>(&'a mut W);
+pub(crate) struct OneLine<'a, W: ?Sized>(pub(crate) &'a mut W);
 
 impl<W: fmt::Write + ?Sized> fmt::Write for OneLine<'_, W> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
@@ -361,7 +378,8 @@ fn needs_escape(c: char) -> bool {
 
 impl ErrorReport<'_> {
     fn write_to(&self, f: &mut dyn fmt::Write) -> fmt::Result {
-        match self.0 {
+        let raw = &self.0.raw;
+        match raw {
             Error::ErrorResponse(response) => {
                 write!(
                     f,
@@ -414,7 +432,7 @@ impl ErrorReport<'_> {
                 write_chain(f, e)?;
             }
             Error::InvalidResponsePayload(payload, reason) => {
-                let errors = self.0.cloudflare_errors();
+                let errors = raw.cloudflare_errors();
                 if errors.is_empty() {
                     // The payload is the runtime's preview of a large body, or a
                     // small body handed on whole (see `response_fixups`).
@@ -428,7 +446,9 @@ impl ErrorReport<'_> {
                         _ => f.write_str(&message)?,
                     }
                     f.write_str(")")?;
-                    if !payload.is_empty() {
+                    // An empty body says so (`body: ""`); an envelope found
+                    // without its `result` has no body to show.
+                    if !payload.is_empty() || reason.is_eof() {
                         write!(f, "; body: {}", preview(&String::from_utf8_lossy(payload)))?;
                     }
                 } else {
@@ -455,7 +475,7 @@ impl ErrorReport<'_> {
             }
             Error::Custom(message) => f.write_str(message)?,
         }
-        match self.0.attempts() {
+        match self.0.attempts {
             1 => Ok(()),
             n => write!(f, " (after {n} attempts)"),
         }
@@ -478,6 +498,13 @@ fn refused_identifier(reason: &str) -> Option<&str> {
     let rest = reason.strip_prefix("conversion to `crate :: ")?;
     let (_, parameter) = rest.split_once("Identifier` for ")?;
     parameter.strip_suffix(" failed")
+}
+
+/// Removes the runtime's `#attempts=N` from a URL.
+fn forget_attempts(url: &mut reqwest::Url) {
+    if url.fragment().is_some_and(|f| f.starts_with("attempts=")) {
+        url.set_fragment(None);
+    }
 }
 
 /// The first characters of a body, escaped, with `…` when cut.

@@ -110,6 +110,7 @@ impl RecordedRequest {
 /// A running stand-in; it stops when dropped.
 pub struct StandIn {
     url: String,
+    state: Arc<Mutex<State>>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     limiter: Option<Arc<Mutex<Limiter>>>,
     accept_loop: JoinHandle<()>,
@@ -151,7 +152,9 @@ impl StandIn {
         let limiter = policy.map(|policy| Arc::new(Mutex::new(Limiter::new(policy))));
         let recorded = requests.clone();
         let shared_limiter = limiter.clone();
+        let shared_state = state.clone();
         let accept_loop = tokio::spawn(async move {
+            let state = shared_state;
             while let Ok((stream, _)) = listener.accept().await {
                 let (state, recorded) = (state.clone(), recorded.clone());
                 let limiter = shared_limiter.clone();
@@ -177,6 +180,7 @@ impl StandIn {
         });
         StandIn {
             url,
+            state,
             requests,
             limiter,
             accept_loop,
@@ -199,6 +203,14 @@ impl StandIn {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
+    }
+
+    /// From now on the primary of `zone_id` has nothing newer: a transfer
+    /// Cloudflare makes of it (after Force AXFR) checks the primary
+    /// (`checked_time` moves on) but keeps the serial, as when a zone is
+    /// resynced without a bumped serial.
+    pub fn hold_serial(&self, zone_id: &str) {
+        lock(&self.state).serial_held.insert(zone_id.to_owned());
     }
 }
 
@@ -366,6 +378,8 @@ struct State {
     accounts: BTreeMap<String, Account>,
     zones: BTreeMap<String, Config>,
     ids_issued: u64,
+    /// Zones whose primary has nothing newer (see [`StandIn::hold_serial`]).
+    serial_held: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -678,6 +692,15 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
         )
     };
     let no_outgoing = || (404, 1003, "primary zone configuration not found".to_owned());
+    // The four actions take `{}`, or no body at all (Cloudflare's Python SDK
+    // 5.9 sends none, with `Content-Type: application/json`, and Cloudflare
+    // serves it).
+    let empty_or_object = || -> Result<(), (u16, u32, String)> {
+        if request.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        body().map(drop)
+    };
     let ok = |value: Value| Ok((200, value, None));
     match (method, rest) {
         ("POST", ["incoming" | "outgoing"]) => {
@@ -712,10 +735,15 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
                 record,
                 transfer_in,
             }) => {
+                let held = state.serial_held.contains(zone_id);
                 match transfer_in {
                     Some(0) => {
                         let serial = record.get("soa_serial").and_then(Value::as_u64);
-                        let serial = serial.map_or(FIRST_SERIAL, |s| (s + 1) % (1 << 32));
+                        let serial = match serial {
+                            None => FIRST_SERIAL,
+                            Some(serial) if held => serial,
+                            Some(serial) => (serial + 1) % (1 << 32),
+                        };
                         record.insert("soa_serial".to_owned(), serial.into());
                         record.insert("checked_time".to_owned(), now());
                         *transfer_in = None;
@@ -758,7 +786,7 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
             }
         }
         ("POST", ["force_axfr"]) => {
-            body()?;
+            empty_or_object()?;
             match state.zones.get_mut(zone_id) {
                 Some(Config::Incoming { transfer_in, .. }) => {
                     *transfer_in = Some(1);
@@ -768,7 +796,7 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
             }
         }
         ("POST", ["outgoing", action @ ("enable" | "disable" | "force_notify")]) => {
-            body()?;
+            empty_or_object()?;
             let Some(Config::Outgoing { record, enabled }) = state.zones.get_mut(zone_id) else {
                 return Err(no_outgoing());
             };

@@ -315,7 +315,7 @@ fn every_new_response_decodes_from_the_spec_examples() {
     let incoming: types::SingleIncomingResponse = round_trip("SingleIncomingResponse");
     let zone = incoming.result.unwrap();
     assert_eq!(zone.soa_serial, Some(2_019_102_400));
-    assert_eq!(zone.auto_refresh_seconds, 86_400);
+    assert_eq!(zone.auto_refresh_seconds, Some(86_400));
     let checked = zone.checked_time.unwrap();
     assert_eq!(checked.as_str(), "2019-10-24T17:09:42.883908+01:00");
     assert_eq!(checked.time().unwrap().unix_timestamp(), 1_571_933_382);

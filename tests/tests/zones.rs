@@ -103,7 +103,7 @@ async fn every_acl_and_zone_operation_sends_the_documented_request() {
         .into_result()
         .unwrap();
     let mut update = types::IncomingInput::from(&read);
-    update.auto_refresh_seconds = 3600;
+    update.auto_refresh_seconds = Some(3600);
     client
         .update_incoming()
         .zone_id(zone)
@@ -334,9 +334,12 @@ async fn the_spec_limits_are_checked_before_sending() {
         .unwrap_err();
     assert_eq!(err.http_status(), Some(400));
     assert_eq!(recorded_requests(&server).await.len(), 1);
-    // Left out, the refresh interval is Cloudflare's default.
+    // Left out, the refresh interval is not sent (Cloudflare then uses its
+    // default): the body carries only what the caller gave.
     let body = types::IncomingInput::try_from(incoming("x.")).unwrap();
-    assert_eq!(body.auto_refresh_seconds, 86400);
+    assert_eq!(body.auto_refresh_seconds, None);
+    let sent = serde_json::to_value(&body).unwrap();
+    assert!(sent.get("auto_refresh_seconds").is_none(), "{sent}");
 }
 
 #[tokio::test]

@@ -1045,6 +1045,7 @@ pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
     }
     let mut groups = Vec::new();
     let mut schemas = Vec::new();
+    let mut body_limits = Vec::new();
     for operation in &facts.operations {
         let command = Ident::new(&operation.builder, Span::call_site());
         let group = operation.group.as_deref().ok_or_else(|| {
@@ -1058,6 +1059,22 @@ pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
             let body = Ident::new(body, Span::call_site());
             schemas.push(quote::quote!(
                 CliCommand::#command => Some(schemars::schema_for!(types::#body))
+            ));
+            // The spec's limits the body's type does not carry, so that the
+            // CLI checks its flags against them before any request (an
+            // update's read included).
+            let limits = facts.limits.get(body.to_string().as_str());
+            let limits = limits.into_iter().flatten().map(|limit| {
+                let field = &limit.field;
+                let (rule, n) = match limit.rule {
+                    Rule::MaxItems(n) => ("maxItems", n),
+                    Rule::MinItems(n) => ("minItems", n),
+                    Rule::Minimum(n) => ("minimum", n),
+                };
+                quote::quote!((#field, #rule, #n))
+            });
+            body_limits.push(quote::quote!(
+                CliCommand::#command => &[#(#limits),*]
             ));
         }
     }
@@ -1076,6 +1093,15 @@ pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
                 match self {
                     #(#schemas,)*
                     _ => None,
+                }
+            }
+
+            /// The spec's limits of the body's fields that its JSON Schema
+            /// does not say: `(field, "maxItems" | "minItems" | "minimum", n)`.
+            pub fn body_limits(&self) -> &'static [(&'static str, &'static str, u64)] {
+                match self {
+                    #(#body_limits,)*
+                    _ => &[],
                 }
             }
         }
@@ -1128,6 +1154,27 @@ pub fn mocks(file: &mut File) -> Result<()> {
                 };
                 let value = &value;
                 #(#body)*
+            });
+        }
+        // A failure in one line: `then.failure(404, 1003, "peer not found")`
+        // (the envelope made for you, 4XX or 5XX as the status is).
+        let answers = |method: &str| {
+            block.items.iter().any(
+                |member| matches!(member, ImplItem::Fn(function) if function.sig.ident == method),
+            )
+        };
+        if answers("client_error") && answers("server_error") {
+            block.items.push(parse_quote! {
+                /// Answers `status` (4XX or 5XX) with Cloudflare's failure
+                /// envelope holding one error, `code: message`.
+                pub fn failure(self, status: u16, code: i64, message: &str) -> Self {
+                    let failure = types::ApiResponseCommonFailure::new(code, message);
+                    if status >= 500 {
+                        self.server_error(status, failure)
+                    } else {
+                        self.client_error(status, failure)
+                    }
+                }
             });
         }
     }
