@@ -148,7 +148,17 @@ fn command() -> Command {
     }
     root.subcommand(
         Command::new("man")
-            .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1"),
+            .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1")
+            .arg(
+                Arg::new("dir")
+                    .long("dir")
+                    .value_name("DIR")
+                    .value_parser(clap::value_parser!(std::path::PathBuf))
+                    .help(
+                        "Write a page per command instead (cf-secondary-dns.1, \
+                         cf-secondary-dns-peers.1, cf-secondary-dns-peers-list.1, …) into DIR",
+                    ),
+            ),
     )
     .subcommand(
         Command::new("completions")
@@ -688,6 +698,18 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if name == "man" {
+        if let Some(dir) = sub_matches.get_one::<std::path::PathBuf>("dir") {
+            return match clap_mangen::generate_to(command(), dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!(
+                        "error: cannot write the man pages into {}: {err}",
+                        visible(&dir.display().to_string())
+                    );
+                    ExitCode::from(exit::CONFIGURATION)
+                }
+            };
+        }
         let mut page = Vec::new();
         let rendered = clap_mangen::Man::new(command()).render(&mut page);
         if let Err(err) = rendered {

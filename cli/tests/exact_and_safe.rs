@@ -482,3 +482,84 @@ fn messages_fit_the_case() {
         ambiguous.stderr
     );
 }
+
+#[test]
+fn man_writes_every_page_its_pages_refer_to() {
+    let dir = std::env::temp_dir().join(format!("cf-secondary-dns-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = run(&["man", "--dir", dir.to_str().unwrap()], &[], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // The root, a page per group, per operation, the workflow, man, completions.
+    assert_eq!(pages.len(), 1 + 5 + 28 + 1 + 2, "{pages:?}");
+    let mut referred = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for (at, _) in text.match_indices("cf\\-secondary\\-dns") {
+            let rest = &text[at..];
+            let Some(end) = rest.find("(1)") else {
+                continue;
+            };
+            let name = rest[..end].replace("\\-", "-");
+            if name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                referred += 1;
+                assert!(
+                    pages.contains(&format!("{name}.1")),
+                    "{page} refers to {name}(1)"
+                );
+            }
+        }
+    }
+    assert!(referred >= 36, "{referred}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn long_work_shows_progress_on_a_terminal_and_a_summary() {
+    let served = Served::start();
+    let url = served.url();
+    let list = format!("{ZONE} example.com.\n369d8f4853475ca241c4e730be286b20 example.net.\n");
+    let args = [
+        "incoming",
+        "create-from-file",
+        "-",
+        "--peers",
+        EXAMPLE_PEER_ID,
+    ];
+    let run = cli_with(&url, &args, &[], Some(&list));
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // Not a terminal: no bar, one summary line.
+    assert!(
+        run.stderr.starts_with(
+            "2 zones: 2 configured, 0 already configured, 0 failed, 0 bad lines (2 requests in "
+        ) && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+    let quiet = cli_with(&url, &[&["--quiet"][..], &args].concat(), &[], Some(&list));
+    assert_eq!((quiet.status, quiet.stderr.as_str()), (0, ""));
+    // On a terminal, --wait says what it waits for and what it last read.
+    let line = format!("{BINARY} incoming force-axfr --zone-id {ZONE} --wait --wait-timeout 30");
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(operator_env(&url))
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(
+        screen.contains("waiting for Cloudflare to ask the primary again"),
+        "{screen}"
+    );
+}

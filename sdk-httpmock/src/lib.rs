@@ -18,7 +18,7 @@
 //! around it, `success: true` with empty lists, is made for you):
 //!
 //! ```
-//! use cloudflare_secondary_dns::{Client, Credentials, ResponseExt, types};
+//! use cloudflare_secondary_dns::{Client, Credentials, ErrorKind, ResponseExt, types};
 //! use cloudflare_secondary_dns_httpmock::MockServerExt;
 //! use httpmock::MockServer;
 //!
@@ -52,11 +52,21 @@
 //!     .unwrap();
 //! assert_eq!(updated.port, Some(53));
 //! mock.assert_async().await;
+//! // A failure is one line: Cloudflare's envelope with one error.
+//! let other = "00920f38ce07c2e2f4df50b1f61d4194";
+//! server.get_peer(|when, then| {
+//!     when.account_id(account).peer_id(other);
+//!     then.failure(404, 1003, "peer not found");
+//! });
+//! let err = client.get_peer().account_id(account).peer_id(other).send().await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::NotFound);
 //! # }
 //! ```
 //!
-//! `then.client_error(404, &failure)` and `then.server_error(503, &failure)`
-//! answer with Cloudflare's failure envelope; `when.into_inner()` and
+//! `then.failure(404, 1003, "peer not found")` answers with Cloudflare's
+//! failure envelope holding that one error (`client_error(status, ..)` and
+//! `server_error(status, ..)` take a whole `ApiResponseCommonFailure`, e.g.
+//! `ApiResponseCommonFailure::new(code, message)`); `when.into_inner()` and
 //! `then.into_inner()` give httpmock's own `When`/`Then` for anything the spec
 //! does not describe (a raw JSON body, a delay). The matchers build their path
 //! regex from the identifiers' text; the sdk's identifiers are lowercase hex,

@@ -8,13 +8,16 @@ compile_error!(
      or `native-tls`"
 );
 
+// First, so that the `Client` page lists its constructors (`builder`,
+// `from_env`) before the generated methods.
+mod config;
+
 // Generated from openapi/ by `cargo xtask generate`; never edited by hand.
 // Lints are relaxed here only: the code is progenitor's, not ours.
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]
 mod generated;
 
-mod config;
 pub mod const_bool;
 mod credentials;
 pub mod envelope;

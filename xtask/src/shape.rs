@@ -342,6 +342,35 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
         {
             name_crate_version(&mut client.attrs);
         }
+        // progenitor's constructors take a base URL and a policy, and set no
+        // credentials: they come after the sdk's own on the page and say so.
+        if let Item::Impl(block) = item
+            && block.trait_.is_none()
+            && self_type_name(block).as_deref() == Some("Client")
+        {
+            for member in &mut block.items {
+                let ImplItem::Fn(function) = member else {
+                    continue;
+                };
+                let doc = match function.sig.ident.to_string().as_str() {
+                    "new" => {
+                        "Lower level: a client of `baseurl` with `inner`, its \
+                         [`ClientPolicy`](crate::ClientPolicy), over a default \
+                         `reqwest::Client` (15 s timeouts) that sends no credentials. Most \
+                         callers want [`Client::builder`] or [`Client::from_env`]."
+                    }
+                    "new_with_client" => {
+                        "Lower level: a client of `baseurl` over your own `reqwest::Client` \
+                         (its default headers carry the credentials), with `inner`, its \
+                         [`ClientPolicy`](crate::ClientPolicy). Most callers want \
+                         [`Client::builder`] or [`Client::from_env`], which build both."
+                    }
+                    _ => continue,
+                };
+                function.attrs.retain(|a| !a.path().is_ident("doc"));
+                function.attrs.push(doc_attr(doc));
+            }
+        }
     }
     enforce_limits(file, facts, &structs)?;
     file.items.extend(envelope_impls(&structs));
@@ -820,8 +849,25 @@ fn name_crate_version(attrs: &mut [Attribute]) {
             let line = format!(
                 "Cloudflare's API spec version {spec_version} (`ClientInfo::api_version`)."
             );
+            // A user starts from the sdk's constructors, not progenitor's
+            // `new(baseurl, policy)`.
+            let start = "Start with [`Client::from_env`] (credentials and base URL from the \
+                environment) or [`Client::builder`] (credentials, retries, timeouts, the rate \
+                limit). Clones share the connections and the pacer: build one client and \
+                clone it. The multi-call workflows (waiters, bulk) are in \
+                [`extras`](crate::extras).\n\n\
+                ```no_run\n\
+                # fn main() -> Result<(), Box<dyn std::error::Error>> {\n\
+                use cloudflare_secondary_dns::{Client, Credentials};\n\n\
+                let client = Client::from_env()?;\n\
+                let client = Client::builder(Credentials::api_token(\"…\"))\n    \
+                .max_retries(3)\n    .build()?;\n\
+                # Ok(())\n\
+                # }\n\
+                ```\n\n";
             *attr = parse_quote!(#[doc = concat!(
                 #before,
+                #start,
                 "Crate version ", env!("CARGO_PKG_VERSION"), "; ", #line
             )]);
         }
