@@ -14,6 +14,18 @@ use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, RecordedReques
 
 const ZONE: &str = "269d8f4853475ca241c4e730be286b20";
 
+/// Makes Cloudflare a secondary of `ZONE` from the example peer.
+const CREATE_ZONE: [&str; 8] = [
+    "incoming",
+    "create",
+    "--zone-id",
+    ZONE,
+    "--name",
+    "example.com.",
+    "--peers",
+    EXAMPLE_PEER_ID,
+];
+
 /// A stand-in the test can inspect (its requests, its knobs), served by a
 /// runtime of its own for as long as the test holds it.
 struct Served {
@@ -83,16 +95,7 @@ fn a_value_the_server_did_not_send_is_never_invented() {
 fn a_dry_run_prints_the_very_body_the_request_carries() {
     let served = Served::start();
     let url = served.url();
-    let create = [
-        "incoming",
-        "create",
-        "--zone-id",
-        ZONE,
-        "--name",
-        "example.com.",
-        "--peers",
-        EXAMPLE_PEER_ID,
-    ];
+    let create = CREATE_ZONE;
     let dry = cli(&url, &[&create[..], &["--dry-run"]].concat());
     assert_eq!(dry.status, 0, "{}", dry.stderr);
     assert!(served.requests().is_empty(), "a dry run sends nothing");
@@ -357,19 +360,7 @@ fn force_axfr_wait_succeeds_when_the_primary_has_nothing_newer() {
     let url = served.url();
     ok(&cli(
         &url,
-        &[
-            "incoming",
-            "create",
-            "--zone-id",
-            ZONE,
-            "--name",
-            "example.com.",
-            "--peers",
-            EXAMPLE_PEER_ID,
-            "--wait",
-            "--wait-timeout",
-            "30",
-        ],
+        &[&CREATE_ZONE[..], &["--wait", "--wait-timeout", "30"]].concat(),
     ));
     served.server.hold_serial(ZONE);
     let forced = cli(

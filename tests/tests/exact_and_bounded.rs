@@ -26,6 +26,21 @@ fn client(base_url: &str) -> Client {
         .unwrap()
 }
 
+/// Makes Cloudflare a secondary of `ZONE` from the example peer.
+async fn configure_zone(client: &Client) {
+    client
+        .create_incoming()
+        .zone_id(ZONE)
+        .body(
+            types::IncomingInput::builder()
+                .name("example.com.")
+                .peers(vec![EXAMPLE_PEER_ID.parse().unwrap()]),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_200_with_an_empty_body_says_so() {
     let server = MockServer::start().await;
@@ -116,17 +131,7 @@ async fn a_waiters_deadline_holds_during_a_slow_read() {
 async fn a_forced_axfr_with_nothing_newer_is_an_answer() {
     let server = start_stand_in().await;
     let client = client(&server.uri());
-    client
-        .create_incoming()
-        .zone_id(ZONE)
-        .body(
-            types::IncomingInput::builder()
-                .name("example.com.")
-                .peers(vec![EXAMPLE_PEER_ID.parse().unwrap()]),
-        )
-        .send()
-        .await
-        .unwrap();
+    configure_zone(&client).await;
     let first = client
         .wait_for_transfer()
         .zone_id(ZONE)
@@ -208,17 +213,7 @@ async fn a_bulk_rerun_costs_about_one_call_per_zone() {
 async fn the_stand_in_takes_actions_with_no_body_as_cloudflare_does() {
     let server = start_stand_in().await;
     let client = client(&server.uri());
-    client
-        .create_incoming()
-        .zone_id(ZONE)
-        .body(
-            types::IncomingInput::builder()
-                .name("example.com.")
-                .peers(vec![EXAMPLE_PEER_ID.parse().unwrap()]),
-        )
-        .send()
-        .await
-        .unwrap();
+    configure_zone(&client).await;
     // What Cloudflare's Python SDK 5.9 sends: a JSON content type, no body.
     let response = reqwest::Client::new()
         .post(format!(
