@@ -246,9 +246,9 @@ impl Edit {
             }
             // The request's body byte for byte (compact JSON), but for a
             // secret, which is shown as [REDACTED].
-            let mut shown = body;
+            let mut shown = body.clone();
             redact_secrets(&mut shown);
-            let text = if shown == serde_json::to_value(&typed).unwrap_or_default() {
+            let text = if shown == body {
                 json_text(&typed, false)
             } else {
                 json_text(&shown, false)
