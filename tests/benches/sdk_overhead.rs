@@ -32,16 +32,12 @@ struct Bench {
     sdk_no_retry: Arc<Client>,
     /// The same as `sdk`, the pacer off (`no_rate_limit`).
     sdk_unpaced: Arc<Client>,
-    url: String,
+    /// The server's base URL.
+    base_url: String,
     body: types::PeerUpdate,
 }
 
 impl Bench {
-    /// The server's base URL (`url` is Update Peer's).
-    fn url_base(&self) -> &str {
-        &self.url[..self.url.find("/accounts/").expect("an API path")]
-    }
-
     fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -65,10 +61,7 @@ impl Bench {
             Arc::new(builder.build().unwrap())
         };
         let (sdk, sdk_no_retry, sdk_unpaced) = (build(2, true), build(0, true), build(2, false));
-        let url = format!(
-            "{}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}",
-            server.url
-        );
+        let base_url = server.url.clone();
         let body = serde_json::from_value(update_peer_request_example().clone()).unwrap();
         Bench {
             runtime,
@@ -76,7 +69,7 @@ impl Bench {
             sdk,
             sdk_no_retry,
             sdk_unpaced,
-            url,
+            base_url,
             body,
         }
     }
@@ -96,15 +89,17 @@ async fn via_sdk(client: &Client, body: &types::PeerUpdate) -> types::SinglePeer
 
 /// The same request by hand on the SDK's own `reqwest::Client` (same
 /// default headers), decoding the same envelope. Like the SDK call, it starts
-/// from its own copy of the body, as an application building one per request.
+/// from its own copy of the body, as an application building one per request,
+/// and makes the URL from the base URL and the two ids, as any client of
+/// Update Peer does.
 async fn by_hand(
     http: &reqwest::Client,
-    url: &str,
+    base_url: &str,
     body: &types::PeerUpdate,
 ) -> types::SinglePeerResponse {
     let body = body.clone();
     let response = http
-        .put(url)
+        .put(peer_url(base_url))
         .header(ACCEPT, HeaderValue::from_static("application/json"))
         .json(&body)
         .send()
@@ -114,22 +109,77 @@ async fn by_hand(
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
+fn peer_url(base_url: &str) -> String {
+    format!("{base_url}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}")
+}
+
+/// By hand again, with what the SDK does for every request besides sending
+/// it (the floor of its design): a copy of the request kept for a retry, the
+/// body read chunk by chunk against a size limit, and the response rebuilt
+/// around the read body for a second reader (progenitor's `exec` hook must
+/// hand back a `reqwest::Response`).
+async fn by_hand_with_safeguards(
+    http: &reqwest::Client,
+    base_url: &str,
+    body: &types::PeerUpdate,
+) -> types::SinglePeerResponse {
+    use reqwest::ResponseBuilderExt;
+    let body = body.clone();
+    let request = http
+        .put(peer_url(base_url))
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .json(&body)
+        .build()
+        .unwrap();
+    let kept_for_a_retry = request.try_clone().unwrap();
+    let mut response = http.execute(request).await.unwrap();
+    let (status, version, url) = (
+        response.status(),
+        response.version(),
+        response.url().clone(),
+    );
+    let headers = std::mem::take(response.headers_mut());
+    let mut read = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        read.extend_from_slice(&chunk);
+        assert!(read.len() <= 16 << 20, "over the size limit");
+    }
+    drop(kept_for_a_retry);
+    let mut rebuilt = http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url);
+    *rebuilt.headers_mut().unwrap() = headers;
+    let response: reqwest::Response = rebuilt.body(bytes::Bytes::from(read)).unwrap().into();
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Sdk,
+    ByHand,
+    ByHandWithSafeguards,
+}
+
 /// `BATCH` requests, `IN_FLIGHT` at a time, through the SDK or by hand.
 async fn concurrent(
     bench_sdk: Arc<Client>,
-    url: Arc<str>,
+    base_url: Arc<str>,
     body: Arc<types::PeerUpdate>,
-    sdk: bool,
+    side: Side,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..IN_FLIGHT {
-        let (client, url, body) = (bench_sdk.clone(), url.clone(), body.clone());
+        let (client, base_url, body) = (bench_sdk.clone(), base_url.clone(), body.clone());
         tasks.spawn(async move {
             for _ in 0..BATCH / IN_FLIGHT {
-                let envelope = if sdk {
-                    via_sdk(&client, &body).await
-                } else {
-                    by_hand(client.client(), &url, &body).await
+                let envelope = match side {
+                    Side::Sdk => via_sdk(&client, &body).await,
+                    Side::ByHand => by_hand(client.client(), &base_url, &body).await,
+                    Side::ByHandWithSafeguards => {
+                        by_hand_with_safeguards(client.client(), &base_url, &body).await
+                    }
                 };
                 black_box(envelope);
             }
@@ -148,20 +198,20 @@ fn criterion_benches(c: &mut Criterion, b: &Bench) {
     });
     group.bench_function("hand_written", |x| {
         x.to_async(&b.runtime)
-            .iter(|| by_hand(&http, &b.url, &b.body))
+            .iter(|| by_hand(&http, &b.base_url, &b.body))
     });
     group.finish();
 
-    let (url, body): (Arc<str>, _) = (b.url.as_str().into(), Arc::new(b.body.clone()));
+    let (url, body): (Arc<str>, _) = (b.base_url.as_str().into(), Arc::new(b.body.clone()));
     let mut group = c.benchmark_group("update_peer_64_in_flight");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("sdk", |x| {
         x.to_async(&b.runtime)
-            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), true))
+            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), Side::Sdk))
     });
     group.bench_function("hand_written", |x| {
         x.to_async(&b.runtime)
-            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), false))
+            .iter(|| concurrent(b.sdk.clone(), url.clone(), body.clone(), Side::ByHand))
     });
     group.finish();
 
@@ -260,25 +310,25 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         measure(|| {
             b.runtime.block_on(async {
                 for _ in 0..sequential {
-                    black_box(by_hand(&http, &b.url, &b.body).await);
+                    black_box(by_hand(&http, &b.base_url, &b.body).await);
                 }
             })
         })
     };
-    let (url, body): (Arc<str>, _) = (b.url.as_str().into(), Arc::new(b.body.clone()));
-    let many_on = |client: &Arc<Client>, sdk: bool| {
+    let (url, body): (Arc<str>, _) = (b.base_url.as_str().into(), Arc::new(b.body.clone()));
+    let many_on = |client: &Arc<Client>, side: Side| {
         let (client, url, body) = (client.clone(), url.clone(), body.clone());
         move || {
             measure(|| {
                 b.runtime.block_on(async {
                     for _ in 0..batches {
-                        concurrent(client.clone(), url.clone(), body.clone(), sdk).await;
+                        concurrent(client.clone(), url.clone(), body.clone(), side).await;
                     }
                 })
             })
         }
     };
-    let many = |sdk: bool| many_on(&b.sdk, sdk);
+    let many = |side: Side| many_on(&b.sdk, side);
     let per_request = |t: Duration, n: usize| t.as_secs_f64() * 1e6 / n as f64;
     let requests = batches * BATCH;
 
@@ -286,6 +336,14 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         "\ninterleaved comparison: {rounds} rounds, alternating order, median of per-round ratios"
     );
     println!("(cpu = CPU time of the whole process, client and server, per request)");
+    println!(
+        "(the sdk's feature `tracing` {}: `--no-default-features` measures the sdk as users get it by default)",
+        if cfg!(feature = "tracing") {
+            "ON"
+        } else {
+            "off"
+        }
+    );
     let (ratio, sdk, hand) = interleaved(rounds, one_by_one(&b.sdk), by_hand_one_by_one);
     println!(
         "1. sequential     sdk {:6.2} µs/req (cpu {:5.2})  hand-written {:6.2} µs/req (cpu {:5.2})  sdk/hand = {ratio:.3}",
@@ -294,11 +352,21 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         per_request(hand.wall, sequential),
         per_request(hand.cpu, sequential),
     );
-    let (ratio, sdk, hand) = interleaved(rounds, many(true), many(false));
+    let (ratio, sdk, hand) = interleaved(rounds, many(Side::Sdk), many(Side::ByHand));
     println!(
         "2. {IN_FLIGHT} in flight   sdk {:6.0} req/s (cpu {:5.2})   hand-written {:6.0} req/s (cpu {:5.2})   throughput sdk/hand = {:.3} (goal ≥ 0.90)",
         requests as f64 / sdk.wall.as_secs_f64(),
         per_request(sdk.cpu, requests),
+        requests as f64 / hand.wall.as_secs_f64(),
+        per_request(hand.cpu, requests),
+        1.0 / ratio
+    );
+    let (ratio, guarded, hand) =
+        interleaved(rounds, many(Side::ByHandWithSafeguards), many(Side::ByHand));
+    println!(
+        "2b. {IN_FLIGHT} in flight  hand-written with the sdk's safeguards {:6.0} req/s (cpu {:5.2})   hand-written {:6.0} req/s (cpu {:5.2})   throughput = {:.3} (the design's floor)",
+        requests as f64 / guarded.wall.as_secs_f64(),
+        per_request(guarded.cpu, requests),
         requests as f64 / hand.wall.as_secs_f64(),
         per_request(hand.cpu, requests),
         1.0 / ratio
@@ -318,7 +386,7 @@ fn interleaved_summary(b: &Bench, quick: bool) {
     let creates = sequential / 10;
     let peers_url = format!(
         "{}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers",
-        b.url_base()
+        b.base_url
     );
     let create_body = types::PeerCreate::builder().name("my-peer-1");
     let sdk_creates = || {
@@ -373,8 +441,11 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         per_request(off.wall, sequential),
         per_request(off.cpu, sequential),
     );
-    let (ratio, on, off) =
-        interleaved(rounds, many_on(&b.sdk, true), many_on(&b.sdk_unpaced, true));
+    let (ratio, on, off) = interleaved(
+        rounds,
+        many_on(&b.sdk, Side::Sdk),
+        many_on(&b.sdk_unpaced, Side::Sdk),
+    );
     println!(
         "7. pacer, {IN_FLIGHT} in flight  on {:6.0} req/s (cpu {:5.2})   off {:6.0} req/s (cpu {:5.2})   throughput on/off = {:.3}",
         requests as f64 / on.wall.as_secs_f64(),

@@ -9,15 +9,16 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 /// header of that name is dropped, so no server can forge the count.
 pub const ATTEMPTS_HEADER: &str = "x-sdk-attempts";
 
+/// [`ATTEMPTS_HEADER`] as a header name: looked up on every response, and a
+/// `&str` would be parsed each time.
+pub(crate) const ATTEMPTS: HeaderName = HeaderName::from_static(ATTEMPTS_HEADER);
+
 /// Replaces any `x-sdk-attempts` a server sent with the client's count
 /// (absent when the request took one attempt).
 pub(crate) fn record_in_headers(headers: &mut HeaderMap, attempts: u32) {
-    headers.remove(ATTEMPTS_HEADER);
+    headers.remove(ATTEMPTS);
     if attempts > 1 {
-        headers.insert(
-            HeaderName::from_static(ATTEMPTS_HEADER),
-            HeaderValue::from(attempts),
-        );
+        headers.insert(ATTEMPTS, HeaderValue::from(attempts));
     }
 }
 
@@ -38,7 +39,7 @@ pub(crate) fn record_in_error(mut error: reqwest::Error, attempts: u32) -> reqwe
 /// fragment of a transport error; 1 when neither is there.
 pub(crate) fn recorded_attempts(headers: Option<&HeaderMap>, url: Option<&Url>) -> u32 {
     let from_header = headers
-        .and_then(|h| h.get(ATTEMPTS_HEADER))
+        .and_then(|h| h.get(ATTEMPTS))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let from_fragment = url

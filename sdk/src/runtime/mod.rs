@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::Method;
+use reqwest::header::HeaderName;
 use serde::Deserialize;
 
 pub(crate) mod attempts;
@@ -51,6 +52,9 @@ use crate::Client;
 use crate::redact::Secrets;
 use crate::response_fixups::Rejection;
 
+/// Set or removed on every request: a name, not a `&str` parsed each time.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
 // Overrides the generated `impl ClientHooks for &Client` (auto-ref
 // specialization, see `progenitor_client::ClientHooks`).
 impl ClientHooks<ClientPolicy> for Client {
@@ -65,10 +69,10 @@ impl ClientHooks<ClientPolicy> for Client {
         let policy = self.inner();
         match &policy.api_version {
             Some(date) => {
-                request.headers_mut().insert("api-version", date.clone());
+                request.headers_mut().insert(API_VERSION, date.clone());
             }
             None => {
-                request.headers_mut().remove("api-version");
+                request.headers_mut().remove(API_VERSION);
             }
         }
         if let Some(timeout) = policy.timeout {

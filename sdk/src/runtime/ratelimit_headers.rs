@@ -8,12 +8,15 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use super::retry::server_delay;
 
 /// The longest `Ratelimit` value read; Cloudflare's is about 30 bytes.
 const MAX_HEADER_BYTES: usize = 1024;
+
+/// Read on every response: a name, not a `&str` parsed each time.
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// The server's word on its rate limit, from one response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,7 +41,7 @@ pub(crate) fn read(status: StatusCode, headers: &HeaderMap) -> ServerSignal {
     let too_many_requests = status == StatusCode::TOO_MANY_REQUESTS;
     ServerSignal {
         remaining: headers
-            .get_all("ratelimit")
+            .get_all(RATELIMIT)
             .iter()
             .filter_map(|value| parse_ratelimit(value.as_bytes()))
             .min_by_key(|remaining| remaining.requests),
