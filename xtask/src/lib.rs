@@ -14,6 +14,7 @@ use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagSt
 
 pub mod fragment;
 pub mod overlay;
+pub mod preflight;
 pub mod shape;
 pub mod upstream;
 
@@ -252,8 +253,11 @@ struct Prepared<'a> {
 
 impl<'a> Prepared<'a> {
     fn new(yaml: &'a str) -> Result<Self> {
+        let as_json: serde_json::Value = serde_yaml_ng::from_str(yaml)
+            .map_err(|e| format!("{SPEC_PATH} is not a valid OpenAPI 3.0 document: {e}"))?;
+        preflight::check(&as_json)?;
         let spec = parse_spec(yaml)?;
-        let settings = settings(&spec)?;
+        let settings = preflight::without_panics("the spec's types", || settings(&spec))?;
         Ok(Self {
             yaml,
             spec,
@@ -263,6 +267,15 @@ impl<'a> Prepared<'a> {
 
     /// One of progenitor's outputs, formatted and headed.
     fn generate(&self, output: Output, progenitor_version: &str) -> Result<String> {
+        let what = match output {
+            Output::Client => "the client",
+            Output::Mocks => "the mocks",
+            Output::Cli => "the CLI",
+        };
+        preflight::without_panics(what, || self.generate_unguarded(output, progenitor_version))
+    }
+
+    fn generate_unguarded(&self, output: Output, progenitor_version: &str) -> Result<String> {
         let mut generator = Generator::new(&self.settings);
         let tokens = match output {
             Output::Client => generator.generate_tokens(&self.spec),
@@ -315,7 +328,8 @@ pub struct Outputs {
 pub fn generate_workspace(root: &Path) -> Result<Outputs> {
     let subset = read(&root.join(upstream::SUBSET_PATH))?;
     let overlay_text = read(&root.join(fragment::OVERLAY_PATH))?;
-    let fragment = fragment::build(&subset, &overlay_text)?;
+    let fragment =
+        preflight::without_panics("the overlay", || fragment::build(&subset, &overlay_text))?;
     let spec = fragment.yaml;
     let readme = fragment::with_differences_table(
         &read(&root.join(fragment::README_PATH))?,

@@ -48,6 +48,9 @@ pub struct SpecFacts {
     /// The types that hold a secret schema (see [`SECRET_SCHEMAS`]), directly
     /// or through the schemas they refer to.
     pub secret_bearing: BTreeSet<String>,
+    /// Every component schema as JSON, by its name in the spec, for errors
+    /// that print the overlay action to write.
+    pub schemas_json: BTreeMap<String, serde_json::Value>,
 }
 
 /// The schemas whose values are secrets (the generator replaces them with
@@ -202,6 +205,7 @@ impl SpecFacts {
             operations,
             limits: limits(&schemas_json),
             secret_bearing: secret_bearing(&schemas_json),
+            schemas_json,
         }
     }
 }
@@ -958,6 +962,32 @@ fn qualify_text(text: &str) -> String {
     out
 }
 
+/// The error for a field an Update sends that the resource it returns lacks,
+/// with the overlay action that gives the resource the field.
+fn field_only_in_request(facts: &SpecFacts, body: &str, resource: &str, field: &str) -> String {
+    let schema_named = |ty: &str| {
+        facts
+            .schemas_json
+            .iter()
+            .find(|(name, _)| pascal_case(name) == ty)
+    };
+    let resource_schema = schema_named(resource).map_or(resource, |(name, _)| name.as_str());
+    let property = schema_named(body)
+        .and_then(|(_, schema)| schema.get("properties")?.get(field))
+        .map_or_else(|| "{type: string}".to_owned(), ToString::to_string);
+    format!(
+        "{body}.{field} has no field in {resource} (the resource Update returns): a \
+         read-modify-write would lose it. If Cloudflare returns it, add at the end of \
+         openapi/overlay.yaml:\n\
+         \x20 - target: $.components.schemas['{resource_schema}'].properties\n\
+         \x20   description: Cloudflare returns `{field}` too (WHY: where it is documented).\n\
+         \x20   update:\n\
+         \x20     {field}: {property}\n\
+         (or, if it is write-only, remove it from the request with an action on \
+         $.components.schemas['{body}'].properties.{field})"
+    )
+}
+
 /// For each `PUT`: its body converts from the resource its envelope returns,
 /// field by field, so read-modify-write is `Body::from(&resource)` then a
 /// change. A body field the resource lacks, or holds with another type, fails
@@ -987,12 +1017,7 @@ fn update_from_resource(
             let ident = field.ident.as_ref().expect("named");
             let counterpart = named_fields(resource_struct)
                 .find(|f| f.ident.as_ref() == Some(ident))
-                .ok_or_else(|| {
-                    format!(
-                        "{body}.{ident} has no field in {resource} (the resource Update returns): \
-                         a read-modify-write would lose it; type it in the overlay"
-                    )
-                })?;
+                .ok_or_else(|| field_only_in_request(facts, body, &resource, &ident.to_string()))?;
             if quote_type(&counterpart.ty) != quote_type(&field.ty) {
                 return Err(format!(
                     "{body}.{ident} is `{}` but {resource}.{ident} is `{}`: the same field must \
