@@ -2028,6 +2028,160 @@ impl CliCommand {
             _ => None,
         }
     }
+    /// An example value for each of the command's flags (path
+    /// parameters and body fields, `(flag, value)`): the spec's
+    /// `example`, else a placeholder of the flag's type that parses.
+    pub fn flag_examples(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            CliCommand::ListAcls => &[("account-id", "01a7362d577a6c3019a474fd6f485823")],
+            CliCommand::CreateAcl => {
+                &[
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("ip-range", "192.0.2.53/28"),
+                    ("name", "my-acl-1"),
+                ]
+            }
+            CliCommand::GetAcl => {
+                &[
+                    ("acl-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::UpdateAcl => {
+                &[
+                    ("acl-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("ip-range", "192.0.2.53/28"),
+                    ("name", "my-acl-1"),
+                ]
+            }
+            CliCommand::DeleteAcl => {
+                &[
+                    ("acl-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::ListPeers => {
+                &[("account-id", "01a7362d577a6c3019a474fd6f485823")]
+            }
+            CliCommand::CreatePeer => {
+                &[
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("name", "my-peer-1"),
+                ]
+            }
+            CliCommand::GetPeer => {
+                &[
+                    ("peer-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::UpdatePeer => {
+                &[
+                    ("peer-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("ip", "192.0.2.53"),
+                    ("ixfr-enable", "false"),
+                    ("name", "my-peer-1"),
+                    ("port", "53"),
+                    ("tsig-id", "69cd1e104af3e6ed3cb344f263fd0d5a"),
+                ]
+            }
+            CliCommand::DeletePeer => {
+                &[
+                    ("peer-id", "23ff594956f20c2a721606e94745a8aa"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::ListTsigs => {
+                &[("account-id", "01a7362d577a6c3019a474fd6f485823")]
+            }
+            CliCommand::CreateTsig => {
+                &[
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("algo", "hmac-sha512."),
+                    ("name", "tsig.customer.cf."),
+                    (
+                        "secret",
+                        "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c",
+                    ),
+                ]
+            }
+            CliCommand::GetTsig => {
+                &[
+                    ("tsig-id", "69cd1e104af3e6ed3cb344f263fd0d5a"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::UpdateTsig => {
+                &[
+                    ("tsig-id", "69cd1e104af3e6ed3cb344f263fd0d5a"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                    ("algo", "hmac-sha512."),
+                    ("name", "tsig.customer.cf."),
+                    (
+                        "secret",
+                        "caf79a7804b04337c9c66ccd7bef9190a1e1679b5dd03d8aa10f7ad45e1a9dab92b417896c15d4d007c7c14194538d2a5d0feffdecc5a7f0e1c570cfa700837c",
+                    ),
+                ]
+            }
+            CliCommand::DeleteTsig => {
+                &[
+                    ("tsig-id", "69cd1e104af3e6ed3cb344f263fd0d5a"),
+                    ("account-id", "01a7362d577a6c3019a474fd6f485823"),
+                ]
+            }
+            CliCommand::ForceAxfr => &[("zone-id", "269d8f4853475ca241c4e730be286b20")],
+            CliCommand::GetIncoming => &[("zone-id", "269d8f4853475ca241c4e730be286b20")],
+            CliCommand::UpdateIncoming => {
+                &[
+                    ("zone-id", "269d8f4853475ca241c4e730be286b20"),
+                    ("auto-refresh-seconds", "86400"),
+                    ("name", "www.example.com."),
+                    ("peers", "23ff594956f20c2a721606e94745a8aa"),
+                ]
+            }
+            CliCommand::CreateIncoming => {
+                &[
+                    ("zone-id", "269d8f4853475ca241c4e730be286b20"),
+                    ("auto-refresh-seconds", "86400"),
+                    ("name", "www.example.com."),
+                    ("peers", "23ff594956f20c2a721606e94745a8aa"),
+                ]
+            }
+            CliCommand::DeleteIncoming => {
+                &[("zone-id", "269d8f4853475ca241c4e730be286b20")]
+            }
+            CliCommand::GetOutgoing => &[("zone-id", "269d8f4853475ca241c4e730be286b20")],
+            CliCommand::UpdateOutgoing => {
+                &[
+                    ("zone-id", "269d8f4853475ca241c4e730be286b20"),
+                    ("name", "www.example.com."),
+                    ("peers", "23ff594956f20c2a721606e94745a8aa"),
+                ]
+            }
+            CliCommand::CreateOutgoing => {
+                &[
+                    ("zone-id", "269d8f4853475ca241c4e730be286b20"),
+                    ("name", "www.example.com."),
+                    ("peers", "23ff594956f20c2a721606e94745a8aa"),
+                ]
+            }
+            CliCommand::DeleteOutgoing => {
+                &[("zone-id", "269d8f4853475ca241c4e730be286b20")]
+            }
+            CliCommand::DisableOutgoing => {
+                &[("zone-id", "269d8f4853475ca241c4e730be286b20")]
+            }
+            CliCommand::EnableOutgoing => {
+                &[("zone-id", "269d8f4853475ca241c4e730be286b20")]
+            }
+            CliCommand::ForceNotify => &[("zone-id", "269d8f4853475ca241c4e730be286b20")],
+            CliCommand::GetOutgoingStatus => {
+                &[("zone-id", "269d8f4853475ca241c4e730be286b20")]
+            }
+        }
+    }
     /// The spec's limits of the body's fields that its JSON Schema
     /// does not say: `(field, "maxItems" | "minItems" | "minimum", n)`.
     pub fn body_limits(&self) -> &'static [(&'static str, &'static str, u64)] {

@@ -323,6 +323,7 @@ fn subcommand(operation: CliCommand) -> Command {
     let reads = groups::reads(operation);
     let waits = Waiter::of(operation).is_some();
     command.after_help(examples(
+        operation,
         group,
         &verb,
         (reads, waits),
@@ -493,31 +494,30 @@ fn with_list_flags(
 }
 
 /// An `EXAMPLES` section from the command's verb and flags, with the spec's
-/// example values.
+/// example values (`CliCommand::flag_examples`, generated from the spec; a
+/// get's or delete's `--name` takes the example of its group's create).
 fn examples(
+    operation: CliCommand,
     group: &str,
     verb: &str,
     (reads, waits): (bool, bool),
     path_ids: &[&str],
     body_flags: &[String],
 ) -> String {
-    let example = |flag: &str| -> &str {
-        match flag {
-            "peer-id" | "peers" => "23ff594956f20c2a721606e94745a8aa",
-            "tsig-id" => "69cd1e104af3e6ed3cb344f263fd0d5a",
-            "acl-id" => "23ff594956f20c2a721606e94745a8aa",
-            "zone-id" => "269d8f4853475ca241c4e730be286b20",
-            "ip" => "192.0.2.53",
-            "ip-range" => "192.0.2.48/28",
-            "port" => "53",
-            "ixfr-enable" => "true",
-            "auto-refresh-seconds" => "86400",
-            "algo" => "hmac-sha512.",
-            "name" if group == "tsigs" => "tsig.customer.cf.",
-            "name" if group == "acls" => "my-acl-1",
-            "name" if group == "incoming" || group == "outgoing" => "example.com.",
-            _ => "my-peer-1",
-        }
+    let create = groups::find(group, "create");
+    let example = |flag: &str| -> &'static str {
+        let in_examples = |command: CliCommand| {
+            command
+                .flag_examples()
+                .iter()
+                .find(|(name, _)| *name == flag)
+                .map(|(_, example)| *example)
+        };
+        in_examples(operation)
+            .or_else(|| create.and_then(in_examples))
+            // Every flag has one (the generator makes one for each path
+            // parameter and body field); `tests/help_examples.rs` runs them.
+            .unwrap_or("example")
     };
     let ids: String = path_ids
         .iter()

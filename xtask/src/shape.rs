@@ -51,6 +51,9 @@ pub struct SpecFacts {
     /// Every component schema as JSON, by its name in the spec, for errors
     /// that print the overlay action to write.
     pub schemas_json: BTreeMap<String, serde_json::Value>,
+    /// Operation builder name → each flag (path parameter or body field,
+    /// `kebab-case`) → an example value that parses (see [`example_value`]).
+    pub flag_examples: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// The schemas whose values are secrets (the generator replaces them with
@@ -198,15 +201,101 @@ impl SpecFacts {
             .flatten()
             .filter_map(|(name, schema)| Some((name.clone(), serde_json::to_value(schema).ok()?)))
             .collect();
+        let mut flag_examples = BTreeMap::new();
+        for (_, item) in spec.paths.iter() {
+            let Some(item) = item.as_item() else { continue };
+            for (_, operation) in item.iter() {
+                let Some(id) = &operation.operation_id else {
+                    continue;
+                };
+                let mut examples = Vec::new();
+                for parameter in operation.parameters.iter().chain(&item.parameters) {
+                    let Some(data) = parameter.as_item().map(|p| p.parameter_data_ref()) else {
+                        continue;
+                    };
+                    if let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format
+                        && let Ok(schema) = serde_json::to_value(schema)
+                    {
+                        examples.push((
+                            data.name.replace('_', "-"),
+                            example_value(&schema, &schemas_json),
+                        ));
+                    }
+                }
+                let body = operation.request_body.as_ref().and_then(body_type);
+                let properties = body
+                    .and_then(|name| schemas_json.iter().find(|(n, _)| pascal_case(n) == name))
+                    .and_then(|(_, schema)| schema.get("properties")?.as_object());
+                for (field, schema) in properties.into_iter().flatten() {
+                    examples.push((
+                        field.replace('_', "-"),
+                        example_value(schema, &schemas_json),
+                    ));
+                }
+                flag_examples.insert(pascal_case(id), examples);
+            }
+        }
         Self {
             parameters,
             updates,
             referenced_docs,
             operations,
+            flag_examples,
             limits: limits(&schemas_json),
             secret_bearing: secret_bearing(&schemas_json),
             schemas_json,
         }
+    }
+}
+
+/// An example of a value of `schema` as a flag takes it: the spec's
+/// `example` (an array's first item: a flag takes one value per use), else
+/// its first enum value, else a placeholder of its type that parses (`true`,
+/// `1` or the minimum, a 32-hex id, `192.0.2.53`, `example`). `$ref`s and
+/// single `allOf`s are followed.
+pub fn example_value(
+    schema: &serde_json::Value,
+    schemas: &BTreeMap<String, serde_json::Value>,
+) -> String {
+    use serde_json::Value;
+    let text = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let mut schema = schema;
+    for _ in 0..8 {
+        if let Some(example) = schema.get("example") {
+            return match example {
+                Value::Array(items) if !items.is_empty() => text(&items[0]),
+                other => text(other),
+            };
+        }
+        let next = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|name| schemas.get(name))
+            .or_else(|| match schema.get("allOf").and_then(Value::as_array) {
+                Some(all) if all.len() == 1 => Some(&all[0]),
+                _ => None,
+            })
+            .or_else(|| schema.get("items"));
+        match next {
+            Some(next) => schema = next,
+            None => break,
+        }
+    }
+    if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+        return text(first);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("boolean") => "true".to_owned(),
+        Some("integer" | "number") => schema.get("minimum").map_or_else(|| "1".to_owned(), text),
+        _ if schema.get("pattern").and_then(Value::as_str) == Some("^[0-9a-f]{32}$") => {
+            "0123456789abcdef0123456789abcdef".to_owned()
+        }
+        _ if schema.get("format").and_then(Value::as_str) == Some("ip") => "192.0.2.53".to_owned(),
+        _ => "example".to_owned(),
     }
 }
 
@@ -1117,8 +1206,16 @@ pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
     let mut groups = Vec::new();
     let mut schemas = Vec::new();
     let mut body_limits = Vec::new();
+    let mut flag_examples = Vec::new();
     for operation in &facts.operations {
         let command = Ident::new(&operation.builder, Span::call_site());
+        let examples = facts
+            .flag_examples
+            .get(&operation.builder)
+            .into_iter()
+            .flatten()
+            .map(|(flag, example)| quote::quote!((#flag, #example)));
+        flag_examples.push(quote::quote!(CliCommand::#command => &[#(#examples),*]));
         let group = operation.group.as_deref().ok_or_else(|| {
             format!(
                 "operation {} has no `x-cli-group`: give its tag a group in the overlay",
@@ -1164,6 +1261,15 @@ pub fn cli(file: &mut File, facts: &SpecFacts) -> Result<()> {
                 match self {
                     #(#schemas,)*
                     _ => None,
+                }
+            }
+
+            /// An example value for each of the command's flags (path
+            /// parameters and body fields, `(flag, value)`): the spec's
+            /// `example`, else a placeholder of the flag's type that parses.
+            pub fn flag_examples(&self) -> &'static [(&'static str, &'static str)] {
+                match self {
+                    #(#flag_examples,)*
                 }
             }
 
