@@ -549,17 +549,42 @@ fn required_string(
     }
 }
 
+/// Fields Cloudflare sets itself: a request's value for one is not kept.
+const SERVER_OWNED: [&str; 5] = [
+    "id",
+    "created_time",
+    "modified_time",
+    "checked_time",
+    "soa_serial",
+];
+
+/// The checked `fields` plus every other field of `body` as it was sent, so
+/// that a field Cloudflare adds to a resource is stored and returned with no
+/// edit here (`tests/tests/stand_in_keeps_fields.rs` checks every field the
+/// spec's request bodies hold).
+fn with_the_rest(body: &Map<String, Value>, mut fields: Map<String, Value>) -> Map<String, Value> {
+    for (field, value) in body {
+        if !fields.contains_key(field) && !SERVER_OWNED.contains(&field.as_str()) {
+            fields.insert(field.clone(), value.clone());
+        }
+    }
+    fields
+}
+
 fn checked_peer_create(
     body: &Map<String, Value>,
 ) -> Result<Map<String, Value>, (u16, u32, String)> {
-    Ok(Map::from_iter([required_string(body, "name")?]))
+    Ok(with_the_rest(
+        body,
+        Map::from_iter([required_string(body, "name")?]),
+    ))
 }
 
 fn checked_peer_update(
     body: &Map<String, Value>,
     account: &Account,
 ) -> Result<Map<String, Value>, (u16, u32, String)> {
-    let mut fields = checked_peer_create(body)?;
+    let mut fields = Map::from_iter([required_string(body, "name")?]);
     for (field, value) in body {
         let valid = match (field.as_str(), value) {
             ("name", _) => continue,
@@ -574,22 +599,25 @@ fn checked_peer_update(
                 }
                 true
             }
-            _ => false,
+            ("ip" | "port" | "ixfr_enable" | "tsig_id", _) => false,
+            // A field the stand-in does not know: kept as sent (below).
+            _ => continue,
         };
         if !valid {
             return Err(invalid(format!("invalid value for {field}")));
         }
         fields.insert(field.clone(), value.clone());
     }
-    Ok(fields)
+    Ok(with_the_rest(body, fields))
 }
 
 fn checked_tsig(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u32, String)> {
-    Ok(Map::from_iter([
+    let fields = Map::from_iter([
         required_string(body, "name")?,
         required_string(body, "secret")?,
         required_string(body, "algo")?,
-    ]))
+    ]);
+    Ok(with_the_rest(body, fields))
 }
 
 fn checked_acl(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u32, String)> {
@@ -606,10 +634,8 @@ fn checked_acl(body: &Map<String, Value>) -> Result<Map<String, Value>, (u16, u3
     if !valid {
         return Err(invalid(format!("ip_range {text:?} is not a CIDR")));
     }
-    Ok(Map::from_iter([
-        required_string(body, "name")?,
-        (field, range),
-    ]))
+    let fields = Map::from_iter([required_string(body, "name")?, (field, range)]);
+    Ok(with_the_rest(body, fields))
 }
 
 /// The zone whose configuration names `peer_id`, if one does.
@@ -672,7 +698,7 @@ fn checked_zone_body(
         };
         fields.insert("auto_refresh_seconds".to_owned(), refresh.into());
     }
-    Ok(fields)
+    Ok(with_the_rest(body, fields))
 }
 
 /// `/zones/{zone_id}/secondary_dns/...`.
