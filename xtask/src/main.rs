@@ -150,7 +150,7 @@ fn upstream_update(
             eprintln!(
                 "error: {e}\n\nThe import is in place. Add the overlay actions above to \
                  openapi/overlay.yaml (each `description:` says why), then run \
-                 `cargo xtask generate` and go on from step 4 of MAINTAINERS.md."
+                 `cargo xtask generate` and go on with the review in MAINTAINERS.md."
             );
             return Ok(ExitCode::from(2));
         }
@@ -167,7 +167,7 @@ fn upstream_update(
     );
     println!(
         "next:\n  git diff openapi/secondary-dns.yaml sdk/src/generated.rs   # review\n  \
-         cargo test --workspace && cargo insta review               # snapshots the change alters\n  \
+         cargo test --workspace; cargo insta review                 # accept only the snapshots the change alters\n  \
          cargo xtask semver                                         # the version bump\n  \
          then a CHANGELOG.md section from the API changes above, and one commit"
     );
