@@ -337,15 +337,7 @@ fn help_texts() {
     let root = help(&["--help"]);
     check("help".to_owned(), root.clone());
     // Every group and every subcommand, as their own help lists them.
-    let listed = |text: &str| -> Vec<String> {
-        text.lines()
-            .skip_while(|l| *l != "Commands:")
-            .skip(1)
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-            .filter(|c| !matches!(c.as_str(), "help" | "man" | "completions"))
-            .collect()
-    };
+    let listed = common::listed;
     let groups = listed(&root);
     assert_eq!(groups, ["peers", "tsigs", "acls", "incoming", "outgoing"]);
     let mut subcommands = 0;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{cli_with, run, stand_in};
+use common::{cli_with, listed, run, stand_in};
 
 /// The example lines of one help text (the `Examples:` section).
 fn example_lines(help: &str) -> Vec<String> {
@@ -15,17 +15,6 @@ fn example_lines(help: &str) -> Vec<String> {
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .map(|l| l.trim().to_owned())
-        .collect()
-}
-
-/// The subcommands a help text lists (without `help`).
-fn listed(help: &str) -> Vec<String> {
-    help.lines()
-        .skip_while(|l| *l != "Commands:")
-        .skip(1)
-        .take_while(|l| !l.is_empty())
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .filter(|c| !matches!(c.as_str(), "help" | "man" | "completions"))
         .collect()
 }
 

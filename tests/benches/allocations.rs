@@ -13,8 +13,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod common;
+
 use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, RateLimit, types};
-use reqwest::header::{ACCEPT, HeaderValue};
+use common::{by_hand, via_sdk};
 use sdk_tests::{
     EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, lean_response, start_lean_server,
     update_peer_request_example, update_peer_response_example,
@@ -47,38 +49,6 @@ static GLOBAL: Counting = Counting;
 
 const REQUESTS: u64 = 2_048;
 const IN_FLIGHT: usize = 64;
-
-async fn via_sdk(client: &Client, body: &types::PeerUpdate) -> types::SinglePeerResponse {
-    client
-        .update_peer()
-        .account_id(EXAMPLE_ACCOUNT_ID)
-        .peer_id(EXAMPLE_PEER_ID)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// As in `sdk_overhead`: the URL made from the base URL and the ids.
-async fn by_hand(
-    http: &reqwest::Client,
-    base_url: &str,
-    body: &types::PeerUpdate,
-) -> types::SinglePeerResponse {
-    let body = body.clone();
-    let response = http
-        .put(format!(
-            "{base_url}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}"
-        ))
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()

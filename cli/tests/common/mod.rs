@@ -29,6 +29,17 @@ pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The subcommands a help text lists (without `help`, `man`, `completions`).
+pub fn listed(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| !matches!(c.as_str(), "help" | "man" | "completions"))
+        .collect()
+}
+
 /// The environment of an operator pointed at `base_url`.
 pub fn operator_env(base_url: &str) -> Vec<(&'static str, String)> {
     vec![
