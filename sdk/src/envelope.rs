@@ -17,7 +17,7 @@ use crate::{ApiError, ResponseValue};
 
 /// A success envelope (`{"success": true, "errors": [], "messages": [],
 /// "result": …}`) and the resource it carries. Implemented by the generator
-/// for every envelope type of the spec (`xtask/src/shape.rs`).
+/// for every envelope type of the spec (`xtask/src/shape/client.rs`).
 pub trait Envelope: Sized {
     /// What `result` holds: a resource (`Peer`), a list (`Vec<Peer>`) or an id.
     type Result;
