@@ -479,14 +479,26 @@ fn each_shell_completes_subcommands_and_their_flags() {
     if have("zsh") {
         // zsh completes only in an interactive line editor: drive one in a
         // pseudo-terminal (zpty), type the words and a TAB, read the listing.
-        let complete = |line: &str| {
+        // The listing comes when zsh has started and run the completion, which
+        // on a loaded machine takes seconds: read until the flags awaited show
+        // (or 60 s pass), not for a fixed time.
+        let complete = |line: &str, awaited: &[&str]| {
+            let awaited: Vec<String> = awaited
+                .iter()
+                .map(|flag| format!("$out == *\"{flag}\"*"))
+                .collect();
+            let awaited = awaited.join(" && ");
             let script = format!(
                 r#"zmodload zsh/zpty
 zpty z 'zsh -f -i'
 zpty -w z 'PS1="> "; fpath=({home} $fpath); autoload -U compinit; compinit -u -D; setopt nobeep; LISTMAX=1000'
 zpty -w -n z "{line}"$'\t'
-sleep 2
 out=""
+for i in {{1..300}}; do
+  while zpty -r -t z chunk; do out+=$chunk; done
+  [[ {awaited} ]] && break
+  sleep 0.2
+done
 while zpty -r -t z chunk; do out+=$chunk; done
 print -r -- "$out"
 zpty -d z"#,
@@ -494,12 +506,14 @@ zpty -d z"#,
             );
             shell("zsh", &script)
         };
-        let listing = complete("cf-secondary-dns peers list --");
-        for flag in ["--account-id", "--format", "--show-secrets"] {
+        let flags = ["--account-id", "--format", "--show-secrets"];
+        let listing = complete("cf-secondary-dns peers list --", &flags);
+        for flag in flags {
             assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
         }
-        let listing = complete("cf-secondary-dns peers update --");
-        for flag in ["--peer-id", "--unset", "--ixfr-enable"] {
+        let flags = ["--peer-id", "--unset", "--ixfr-enable"];
+        let listing = complete("cf-secondary-dns peers update --", &flags);
+        for flag in flags {
             assert!(listing.contains(flag), "zsh lacks {flag}: {listing:?}");
         }
     }
