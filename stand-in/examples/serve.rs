@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, RateLimit, StandIn};
+use secondary_dns_stand_in::{
+    EXAMPLE_ACCOUNT_ID, RateLimit, SEEDED_FULL_ZONE, SEEDED_SECONDARY_ZONE, StandIn,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -55,6 +57,10 @@ async fn main() {
             policy.limit, policy.window, policy.lockout
         );
     }
+    println!(
+        "# Zones: {} (secondary, id {}) and {} (full, id {})",
+        SEEDED_SECONDARY_ZONE.1, SEEDED_SECONDARY_ZONE.0, SEEDED_FULL_ZONE.1, SEEDED_FULL_ZONE.0
+    );
     println!("# then e.g.: cf-secondary-dns peers list --format table   (Ctrl-C here stops it)");
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -10,7 +10,20 @@
 //! equal), and no zone configuration. Its error codes are its own, in
 //! Cloudflare's envelope; Cloudflare's real codes may differ.
 //!
-//! Zones follow the rules Cloudflare documents: a zone has one configuration,
+//! Zones (`/zones`) are modelled per account: unique names (a second one is
+//! refused with 400 and code 1061, "`<name>` already exists"), a type
+//! (`full` unless asked) and a status (a new zone is `pending`, as a real one
+//! is until the registrar lists its name servers; it stays so here), name
+//! servers (`…secondary.cloudflare.com` for a secondary zone) and DNS
+//! settings. It starts with [`SEEDED_SECONDARY_ZONE`] and
+//! [`SEEDED_FULL_ZONE`]. On a zone it models, an incoming configuration
+//! needs a secondary zone and an outgoing one a zone that is not secondary
+//! (400 otherwise, saying so), and deleting the zone removes its
+//! configuration. A zone id it does not model takes either configuration,
+//! as before it modelled zones (the tests of transfers use the spec's
+//! example zone id).
+//!
+//! Zones' configurations follow the rules Cloudflare documents: a zone has one configuration,
 //! incoming (secondary) or outgoing (primary), whose peers must exist; a peer
 //! a zone names cannot be deleted (nor a TSIG key a peer names). Force AXFR
 //! starts a simulated transfer that completes by the second read after it
@@ -52,6 +65,10 @@ pub const EXAMPLE_TSIG_SECRET: &str = "caf79a7804b04337c9c66ccd7bef9190a1e1679b5
 pub const EXAMPLE_ACL_ID: &str = "23ff594956f20c2a721606e94745a8aa";
 /// The spec's example zone id (no zone is configured at the start).
 pub const EXAMPLE_ZONE_ID: &str = "269d8f4853475ca241c4e730be286b20";
+/// The secondary zone the stand-in starts with (`example.com`, pending).
+pub const SEEDED_SECONDARY_ZONE: (&str, &str) = ("5ec0de00000000000000000000000001", "example.com");
+/// The full zone the stand-in starts with (`example.net`, active).
+pub const SEEDED_FULL_ZONE: (&str, &str) = ("f0110000000000000000000000000001", "example.net");
 /// The serial a zone's first simulated transfer brings (the spec's example).
 pub const FIRST_SERIAL: u64 = 2_019_102_400;
 
@@ -377,6 +394,10 @@ enum Config {
 struct State {
     accounts: BTreeMap<String, Account>,
     zones: BTreeMap<String, Config>,
+    /// The zones themselves (`/zones`), by id.
+    zone_records: BTreeMap<String, Map<String, Value>>,
+    /// Each zone's DNS settings, by zone id.
+    dns_settings: BTreeMap<String, Map<String, Value>>,
     ids_issued: u64,
     /// Zones whose primary has nothing newer (see [`StandIn::hold_serial`]).
     serial_held: std::collections::BTreeSet<String>,
@@ -398,6 +419,13 @@ impl State {
         state
             .accounts
             .insert(EXAMPLE_ACCOUNT_ID.to_owned(), account);
+        for ((id, name), kind, status) in [
+            (SEEDED_SECONDARY_ZONE, "secondary", "pending"),
+            (SEEDED_FULL_ZONE, "full", "active"),
+        ] {
+            let zone = new_zone(id, name, EXAMPLE_ACCOUNT_ID, kind, status);
+            state.zone_records.insert(id.to_owned(), zone);
+        }
         state
     }
 }
@@ -429,7 +457,18 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Outcome {
         if !is_identifier(zone_id) {
             return Err(not_found_route());
         }
+        if let Some(refused) = config_refused(state, zone_id, rest, request) {
+            return Err(refused);
+        }
         return zone(state, zone_id, rest, request);
+    }
+    match segments[..] {
+        ["zones"] => return zones(state, request),
+        ["zones", zone_id] if is_identifier(zone_id) => return one_zone(state, zone_id, request),
+        ["zones", zone_id, "dns_settings"] if is_identifier(zone_id) => {
+            return dns_settings(state, zone_id, request);
+        }
+        _ => {}
     }
     let (account_id, kind, id) = match segments[..] {
         [
@@ -852,6 +891,290 @@ fn zone(state: &mut State, zone_id: &str, rest: &[&str], request: &RecordedReque
             }
             _ => Err(no_outgoing()),
         },
+        _ => Err(not_found_route()),
+    }
+}
+
+/// A zone as Cloudflare answers with it.
+fn new_zone(
+    id: &str,
+    name: &str,
+    account_id: &str,
+    kind: &str,
+    status: &str,
+) -> Map<String, Value> {
+    let name_servers = if kind == "secondary" {
+        json!([
+            "ns1001.secondary.cloudflare.com",
+            "ns1002.secondary.cloudflare.com"
+        ])
+    } else {
+        json!(["bob.ns.cloudflare.com", "lola.ns.cloudflare.com"])
+    };
+    let zone = json!({
+        "id": id,
+        "name": name,
+        "type": kind,
+        "status": status,
+        "paused": false,
+        "account": {"id": account_id, "name": "Example Account Name"},
+        "name_servers": name_servers,
+        "original_name_servers": null,
+        "original_registrar": null,
+        "original_dnshost": null,
+        "created_on": now(),
+        "modified_on": now(),
+        "activated_on": if status == "active" { now() } else { Value::Null },
+        "development_mode": 0,
+        "meta": {"step": 2, "page_rule_quota": 3, "phishing_detected": false},
+        "owner": {"id": null, "name": null, "type": "user"},
+        "vanity_name_servers": [],
+        "permissions": ["#zone:read", "#zone:edit"],
+        "plan": {"id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website", "legacy_id": "free"},
+    });
+    zone.as_object().expect("an object").clone()
+}
+
+fn zone_not_found() -> (u16, u32, String) {
+    (404, 1001, "Invalid zone identifier".to_owned())
+}
+
+/// The refusal of a configuration request on a zone of the wrong type (on a
+/// zone the stand-in models).
+fn config_refused(
+    state: &State,
+    zone_id: &str,
+    rest: &[&str],
+    request: &RecordedRequest,
+) -> Option<(u16, u32, String)> {
+    let zone = state.zone_records.get(zone_id)?;
+    let kind = zone.get("type").and_then(Value::as_str).unwrap_or("full");
+    let name = zone.get("name").and_then(Value::as_str).unwrap_or_default();
+    let incoming = matches!(rest, ["incoming"] | ["force_axfr"]);
+    if request.method != "POST" || !matches!(rest, ["incoming"] | ["outgoing"]) {
+        return None;
+    }
+    match (incoming, kind == "secondary") {
+        (true, false) => Some((
+            400,
+            1008,
+            format!(
+                "{name} is a {kind} zone, not a secondary zone: an incoming configuration needs \
+                 a zone of type secondary (create it so, or convert it)"
+            ),
+        )),
+        (false, true) => Some((
+            400,
+            1008,
+            format!(
+                "{name} is a secondary zone: its records come from its primaries, so Cloudflare \
+                 cannot be its primary (an outgoing configuration needs a full zone)"
+            ),
+        )),
+        _ => None,
+    }
+}
+
+fn query_pairs(request: &RecordedRequest) -> Vec<(String, String)> {
+    form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn json_body(request: &RecordedRequest) -> Result<Map<String, Value>, (u16, u32, String)> {
+    match serde_json::from_slice(&request.body) {
+        Ok(Value::Object(body)) => Ok(body),
+        _ => Err(invalid("the request body must be a JSON object")),
+    }
+}
+
+/// `GET /zones` (filtered by `name`, `status`, `type`, `account.id`; paged
+/// by `page` and `per_page`, 20 by default, 5 to 50) and `POST /zones`.
+fn zones(state: &mut State, request: &RecordedRequest) -> Outcome {
+    match request.method.as_str() {
+        "GET" => {
+            let query = query_pairs(request);
+            let get = |key: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.as_str())
+            };
+            let page: usize = get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1);
+            let per_page: usize = get("per_page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(20)
+                .clamp(5, 50);
+            let matches = |zone: &Map<String, Value>| {
+                let field = |name: &str| zone.get(name).and_then(Value::as_str);
+                get("name")
+                    .is_none_or(|name| field("name").is_some_and(|n| n.eq_ignore_ascii_case(name)))
+                    && get("status").is_none_or(|s| field("status") == Some(s))
+                    && get("type").is_none_or(|t| field("type") == Some(t))
+                    && get("account.id").is_none_or(|a| zone["account"]["id"].as_str() == Some(a))
+            };
+            // In name order, so that pages are stable.
+            let mut found: Vec<Value> = state
+                .zone_records
+                .values()
+                .filter(|zone| matches(zone))
+                .cloned()
+                .map(Value::Object)
+                .collect();
+            found.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            let total = found.len();
+            let shown: Vec<Value> = found
+                .into_iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .collect();
+            let info = json!({
+                "count": shown.len(),
+                "page": page,
+                "per_page": per_page,
+                "total_count": total,
+                "total_pages": total.div_ceil(per_page).max(1),
+            });
+            Ok((200, Value::Array(shown), Some(info)))
+        }
+        "POST" => {
+            let body = json_body(request)?;
+            let (_, name) = required_string(&body, "name")?;
+            let name = name.as_str().unwrap_or_default().to_owned();
+            let Some(account_id) = body
+                .get("account")
+                .and_then(|a| a.get("id"))
+                .and_then(Value::as_str)
+                .filter(|id| is_identifier(id))
+            else {
+                return Err(invalid("account.id is required"));
+            };
+            let kind = match body.get("type") {
+                None => "full",
+                Some(Value::String(kind))
+                    if matches!(kind.as_str(), "full" | "partial" | "secondary") =>
+                {
+                    kind
+                }
+                Some(other) => return Err(invalid(format!("invalid zone type {other}"))),
+            };
+            let taken = state.zone_records.values().any(|zone| {
+                zone["account"]["id"].as_str() == Some(account_id)
+                    && zone["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            });
+            if taken {
+                return Err((400, 1061, format!("{name} already exists")));
+            }
+            state.ids_issued += 1;
+            let id = format!(
+                "{:032x}",
+                0x20e0_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(state.ids_issued)
+            );
+            let zone = new_zone(&id, &name, account_id, kind, "pending");
+            state.zone_records.insert(id, zone.clone());
+            Ok((200, Value::Object(zone), None))
+        }
+        _ => Err(not_found_route()),
+    }
+}
+
+/// `GET`, `PATCH` (one property at a time: `type`, `paused`,
+/// `vanity_name_servers`) and `DELETE /zones/{zone_id}`.
+fn one_zone(state: &mut State, zone_id: &str, request: &RecordedRequest) -> Outcome {
+    if !state.zone_records.contains_key(zone_id) {
+        return Err(zone_not_found());
+    }
+    match request.method.as_str() {
+        "GET" => Ok((
+            200,
+            Value::Object(state.zone_records[zone_id].clone()),
+            None,
+        )),
+        "PATCH" => {
+            let body = json_body(request)?;
+            if body.len() != 1 {
+                return Err(invalid("a zone edit changes exactly one property"));
+            }
+            let zone = state.zone_records.get_mut(zone_id).expect("checked above");
+            for (field, value) in body {
+                match (field.as_str(), &value) {
+                    ("type", Value::String(kind))
+                        if matches!(kind.as_str(), "full" | "partial" | "secondary") =>
+                    {
+                        let fresh = new_zone(zone_id, "", "", kind, "pending");
+                        zone.insert("name_servers".to_owned(), fresh["name_servers"].clone());
+                    }
+                    ("paused", Value::Bool(_)) => {}
+                    ("vanity_name_servers", Value::Array(_)) => {}
+                    _ => return Err(invalid(format!("{field} cannot be set to {value}"))),
+                }
+                zone.insert(field, value);
+            }
+            zone.insert("modified_on".to_owned(), now());
+            Ok((200, Value::Object(zone.clone()), None))
+        }
+        "DELETE" => {
+            state.zone_records.remove(zone_id);
+            state.zones.remove(zone_id);
+            state.dns_settings.remove(zone_id);
+            Ok((200, json!({"id": zone_id}), None))
+        }
+        _ => Err(not_found_route()),
+    }
+}
+
+/// `GET` and `PATCH /zones/{zone_id}/dns_settings` (a PATCH sets the fields
+/// it holds).
+fn dns_settings(state: &mut State, zone_id: &str, request: &RecordedRequest) -> Outcome {
+    if !state.zone_records.contains_key(zone_id) {
+        return Err(zone_not_found());
+    }
+    let settings = state
+        .dns_settings
+        .entry(zone_id.to_owned())
+        .or_insert_with(|| {
+            json!({
+                "foundation_dns": false,
+                "multi_provider": false,
+                "nameservers": {"type": "cloudflare.standard"},
+                "ns_ttl": 86400,
+                "secondary_overrides": false,
+                "zone_mode": "standard",
+            })
+            .as_object()
+            .expect("an object")
+            .clone()
+        });
+    match request.method.as_str() {
+        "GET" => Ok((200, Value::Object(settings.clone()), None)),
+        "PATCH" => {
+            let body = json_body(request)?;
+            for (field, value) in &body {
+                let valid = match (field.as_str(), value) {
+                    (
+                        "multi_provider" | "secondary_overrides" | "foundation_dns",
+                        Value::Bool(_),
+                    ) => true,
+                    ("ns_ttl", Value::Number(ttl)) => {
+                        ttl.as_u64().is_some_and(|t| (30..=86_400).contains(&t))
+                    }
+                    ("multi_provider" | "secondary_overrides" | "foundation_dns" | "ns_ttl", _) => {
+                        false
+                    }
+                    _ => true,
+                };
+                if !valid {
+                    return Err(invalid(format!("invalid value for {field}")));
+                }
+            }
+            settings.extend(body);
+            Ok((200, Value::Object(settings.clone()), None))
+        }
         _ => Err(not_found_route()),
     }
 }
