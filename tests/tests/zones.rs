@@ -534,9 +534,15 @@ async fn a_wait_that_times_out_says_what_it_last_saw() {
         )),
         "{text}"
     );
-    // Each poll was one read; a bad zone id reads nothing.
+    // Each poll was one read (the create is the other request), but for the
+    // last one when the deadline cut it before the server saw it (a loaded
+    // machine); a bad zone id reads nothing.
     let reads = recorded_requests(&server).await.len();
-    assert_eq!(reads, 1 + *polls as usize);
+    let polls = *polls as usize;
+    assert!(
+        reads == 1 + polls || reads == polls,
+        "{reads} requests, {polls} polls"
+    );
     let err = client
         .wait_for_transfer()
         .zone_id("..")
