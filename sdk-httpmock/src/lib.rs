@@ -83,5 +83,5 @@ pub use generated::*;
 // here, to the same types.
 pub use cloudflare_secondary_dns::{
     AccountIdentifier, AclIdentifier, IpRange, PeerIdentifier, PeerIp, TsigIdentifier,
-    ZoneIdentifier,
+    ZoneIdentifier, ZoneName, ZoneStatus, ZoneType,
 };

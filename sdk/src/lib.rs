@@ -35,6 +35,7 @@ mod schema;
 pub mod secret;
 mod status;
 mod timestamp;
+mod zone;
 
 pub use config::{
     BASE_URL_VAR, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -59,6 +60,7 @@ pub use runtime::retry;
 pub use runtime::{ClientPolicy, DEFAULT_MAX_PACING_WAIT, DEFAULT_MAX_RESPONSE_BYTES};
 pub use status::{ForceOutcome, TransferStatus};
 pub use timestamp::Timestamp;
+pub use zone::{InvalidZoneName, MAX_LABEL_LEN, MAX_ZONE_NAME_LEN, ZoneName, ZoneStatus, ZoneType};
 /// The CIDR and time crates the sdk's [`IpRange`] and [`Timestamp`] hold.
 pub use {ipnet, time};
 

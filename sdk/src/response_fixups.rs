@@ -734,7 +734,7 @@ mod tests {
             .lines()
             .filter_map(|line| line.trim().strip_prefix("operationId: "))
             .collect();
-        assert_eq!(operations.len(), 28);
+        assert_eq!(operations.len(), 35);
         let mut generated = crate::generated::operations::ALL.to_vec();
         operations.sort_unstable();
         generated.sort_unstable();

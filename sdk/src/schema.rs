@@ -13,7 +13,7 @@ use crate::ids::{Identifier, IdentifierKind};
 use crate::peer_ip::PeerIp;
 use crate::secret::TsigSecret;
 use crate::types::ResponseInfo;
-use crate::{ForceOutcome, IpRange, Timestamp, TransferStatus};
+use crate::{ForceOutcome, IpRange, Timestamp, TransferStatus, ZoneName, ZoneStatus, ZoneType};
 
 impl<const VALUE: bool> JsonSchema for ConstBool<VALUE> {
     fn schema_name() -> String {
@@ -89,6 +89,9 @@ string_schema!(IpRange, "IpRange", Some("cidr".to_owned()));
 string_schema!(Timestamp, "Timestamp", None);
 string_schema!(TransferStatus, "TransferStatus", None);
 string_schema!(ForceOutcome, "ForceOutcome", None);
+string_schema!(ZoneName, "ZoneName", Some("hostname".to_owned()));
+string_schema!(ZoneType, "ZoneType", None);
+string_schema!(ZoneStatus, "ZoneStatus", None);
 
 impl<K: IdentifierKind> JsonSchema for Identifier<K> {
     fn schema_name() -> String {

@@ -110,6 +110,8 @@ macro_rules! string_result {
     };
 }
 
+pub(crate) use string_result;
+
 string_result!(TransferStatus);
 string_result!(ForceOutcome);
 

@@ -97,11 +97,12 @@ fn every_generated_struct_and_enum_is_non_exhaustive() {
         if name == "ConversionError" {
             continue; // progenitor's own error type, not a schema
         }
+        // Back to the item before (a derive may span lines).
         let attributes: Vec<&str> = lines[..i]
             .iter()
             .rev()
-            .take_while(|l| l.trim().starts_with('#') || l.trim().starts_with("///"))
             .map(|l| l.trim())
+            .take_while(|l| !(l.is_empty() || l.ends_with('}') || l.ends_with(';')))
             .collect();
         assert!(
             attributes.contains(&"#[non_exhaustive]"),

@@ -193,6 +193,24 @@ fn base_settings() -> GenerationSettings {
             "crate::ForceOutcome",
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         )
+        // A zone's name as a caller sends it (checked before sending), its
+        // type and its status as enums that keep a value Cloudflare adds
+        // (sdk/src/zone.rs).
+        .with_replacement(
+            "ZoneName",
+            "crate::ZoneName",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "ZoneType",
+            "crate::ZoneType",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "ZoneStatus",
+            "crate::ZoneStatus",
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        )
         // Generated types derive Debug; the TSIG secret must never print.
         .with_replacement(
             "TsigSecret",

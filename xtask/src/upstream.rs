@@ -20,13 +20,26 @@ use crate::Result;
 pub const SUBSET_PATH: &str = "openapi/upstream/secondary-dns.json";
 /// Where the subset came from, relative to the workspace root.
 pub const PROVENANCE_PATH: &str = "openapi/upstream/provenance.json";
-/// The rule for the paths taken, one rule rather than a list: every path
-/// with a `secondary_dns` segment (account-level peers, TSIG keys and ACLs;
-/// zone-level incoming and outgoing transfers), so that an operation
-/// Cloudflare adds there is taken by the next import.
-pub const PATH_RULE: &str = "every path with a `secondary_dns` segment";
+/// The rule for the paths taken, one rule rather than a list of operations:
+/// every path with a `secondary_dns` segment (account-level peers, TSIG keys
+/// and ACLs; zone-level incoming and outgoing transfers), so that an
+/// operation Cloudflare adds there is taken by the next import, plus the
+/// zone paths a transfer setup needs ([`ZONE_PATHS`]: the zone itself, made
+/// secondary or found by name, and its DNS settings), whole.
+pub const PATH_RULE: &str = "every path with a `secondary_dns` segment, plus `/zones`, \
+                             `/zones/{zone_id}` and `/zones/{zone_id}/dns_settings`";
 /// The segment [`PATH_RULE`] looks for.
 pub const PATH_SEGMENT: &str = "secondary_dns";
+/// The zone paths [`PATH_RULE`] takes beside the Secondary DNS ones: a
+/// secondary zone must exist (`POST /zones`, type `secondary`) before it can
+/// transfer, operators name zones by name (`GET /zones?name=`), and a primary
+/// zone's apex NS records reach its secondaries only with `multi_provider`
+/// (`/dns_settings`).
+pub const ZONE_PATHS: [&str; 3] = [
+    "/zones",
+    "/zones/{zone_id}",
+    "/zones/{zone_id}/dns_settings",
+];
 /// Where Cloudflare publishes the whole spec.
 pub const DEFAULT_SOURCE: &str = "https://github.com/cloudflare/api-schemas (openapi.json)";
 
@@ -146,7 +159,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<Value> {
 
 /// Whether [`PATH_RULE`] takes `path`.
 pub fn is_taken(path: &str) -> bool {
-    path.split('/').any(|segment| segment == PATH_SEGMENT)
+    ZONE_PATHS.contains(&path) || path.split('/').any(|segment| segment == PATH_SEGMENT)
 }
 
 /// The Secondary DNS subset of a whole spec.
@@ -158,10 +171,17 @@ pub fn subset(whole: &Value) -> Result<Value> {
         .filter(|(path, _)| is_taken(path))
         .map(|(path, item)| (path.clone(), item.clone()))
         .collect();
-    if paths.is_empty() {
-        return Err(
-            format!("none of the Secondary DNS paths ({PATH_RULE}) is in this document").into(),
-        );
+    // The zone paths alone are not the Secondary DNS API (every spec of
+    // Cloudflare's has them).
+    if !paths
+        .keys()
+        .any(|path| path.split('/').any(|segment| segment == PATH_SEGMENT))
+    {
+        return Err(format!(
+            "none of the Secondary DNS paths (every path with a `{PATH_SEGMENT}` segment) is in \
+             this document"
+        )
+        .into());
     }
 
     // Every `#/components/...` reference, followed until nothing new turns up.

@@ -14,6 +14,7 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
             && let Some(name) = self_type_name(block)
         {
             let parameters = facts.parameters.get(&name);
+            let query = facts.query_parameters.get(&name);
             let empty_body = facts
                 .operations
                 .iter()
@@ -24,7 +25,7 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
                     if setter == "send" {
                         return_api_error(function)?;
                     } else if setter != "new" {
-                        let doc = operation_setter_doc(&setter, parameters, empty_body);
+                        let doc = operation_setter_doc(&setter, parameters, query, empty_body);
                         function.attrs.push(doc_attr(&doc));
                     }
                 }
@@ -370,10 +371,12 @@ pub(super) fn quote_string(block: &ItemImpl) -> String {
 
 /// An operation builder's setter doc: the parameter's description from the
 /// spec, for a path parameter that it is required and checked before
-/// sending; for the body, what it takes.
+/// sending, for a query parameter that it is optional; for the body, what it
+/// takes.
 pub(super) fn operation_setter_doc(
     setter: &str,
     parameters: Option<&BTreeMap<String, String>>,
+    query: Option<&BTreeSet<String>>,
     empty_body: bool,
 ) -> String {
     match setter {
@@ -391,6 +394,13 @@ pub(super) fn operation_setter_doc(
                 .and_then(|p| p.get(setter))
                 .cloned()
                 .unwrap_or_else(|| format!("The `{setter}` parameter."));
+            if query.is_some_and(|query| query.contains(setter)) {
+                return format!(
+                    "{description}\n\nOptional: a query parameter, sent only when set; a \
+                     value of the wrong type fails `send()` with `ErrorKind::InvalidRequest` \
+                     before anything is sent."
+                );
+            }
             format!(
                 "{description}\n\nIt is **required**: a 32-character lowercase hexadecimal \
                  identifier, as `&str`, `String` or its typed identifier; a value that is \

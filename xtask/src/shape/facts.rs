@@ -7,6 +7,9 @@ use super::*;
 pub struct SpecFacts {
     /// Operation builder name (`UpdatePeer`) → parameter name → description.
     pub parameters: BTreeMap<String, BTreeMap<String, String>>,
+    /// Operation builder name → the setters of its query parameters (the
+    /// others are path identifiers): optional, sent only when set.
+    pub query_parameters: BTreeMap<String, BTreeSet<String>>,
     /// For each `PUT`: the request body's type and the 200 response's envelope type.
     pub updates: Vec<(String, String)>,
     /// Type → field → the description of the named schema the field refers
@@ -67,6 +70,7 @@ pub enum Rule {
 impl SpecFacts {
     pub fn of(spec: &openapiv3::OpenAPI) -> Self {
         let mut parameters = BTreeMap::new();
+        let mut query_parameters = BTreeMap::new();
         let mut updates = Vec::new();
         let mut operations = Vec::new();
         for (_, item) in spec.paths.iter() {
@@ -77,15 +81,21 @@ impl SpecFacts {
                 };
                 let builder = pascal_case(id);
                 let mut described = BTreeMap::new();
+                let mut query = BTreeSet::new();
                 for parameter in operation.parameters.iter().chain(&item.parameters) {
                     if let Some(parameter) = parameter.as_item() {
                         let data = parameter.parameter_data_ref();
+                        let setter = setter_name(&data.name);
                         if let Some(description) = &data.description {
-                            described.insert(data.name.clone(), description.clone());
+                            described.insert(setter.clone(), description.clone());
+                        }
+                        if matches!(parameter, openapiv3::Parameter::Query { .. }) {
+                            query.insert(setter);
                         }
                     }
                 }
                 parameters.insert(builder.clone(), described);
+                query_parameters.insert(builder.clone(), query);
                 let success = operation
                     .responses
                     .responses
@@ -209,6 +219,7 @@ impl SpecFacts {
         }
         Self {
             parameters,
+            query_parameters,
             updates,
             referenced_docs,
             operations,
@@ -375,4 +386,23 @@ pub(super) fn pascal_case(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// The builder setter progenitor makes of a parameter's name (`account.id`
+/// → `account_id`, `match` → `match_`).
+fn setter_name(name: &str) -> String {
+    let mut setter: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if syn::parse_str::<syn::Ident>(&setter).is_err() {
+        setter.push('_');
+    }
+    setter
 }
