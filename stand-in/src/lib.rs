@@ -1075,7 +1075,14 @@ fn zones(state: &mut State, request: &RecordedRequest) -> Outcome {
                 "{:032x}",
                 0x20e0_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(state.ids_issued)
             );
-            let zone = new_zone(&id, &name, account_id, kind, "pending");
+            let mut zone = new_zone(&id, &name, account_id, kind, "pending");
+            // A field it does not know is kept, as Cloudflare does with one
+            // it has just added.
+            for (field, value) in &body {
+                if !matches!(field.as_str(), "name" | "account" | "type") {
+                    zone.entry(field.clone()).or_insert_with(|| value.clone());
+                }
+            }
             state.zone_records.insert(id, zone.clone());
             Ok((200, Value::Object(zone), None))
         }

@@ -4,3 +4,4 @@
 
 pub mod bulk;
 pub mod waiters;
+pub mod zones;
