@@ -191,6 +191,13 @@ impl Edit {
                 body.insert(name.clone(), value);
             }
         }
+        // A new zone's account (`account.id`) comes from `--account-id`.
+        if fields.iter().any(|(name, _, _)| name == "account")
+            && !body.contains_key("account")
+            && let Ok(Some(account)) = matches.try_get_one::<String>("account-id")
+        {
+            body.insert("account".to_owned(), serde_json::json!({"id": account}));
+        }
         let unset: Vec<String> = matches
             .try_get_many::<String>("unset")
             .ok()

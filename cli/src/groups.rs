@@ -31,6 +31,16 @@ const GROUPS: &[(&str, &str, &str)] = &[
         "primary zone configuration",
         "Primary zones: Cloudflare transfers the zone out to secondaries",
     ),
+    (
+        "zones",
+        "zone",
+        "Zones: create a secondary (or full) zone by its name, list, convert and delete zones",
+    ),
+    (
+        "dns-settings",
+        "zone's DNS settings",
+        "A zone's DNS settings: multi-provider (apex NS records in outgoing transfers), secondary overrides",
+    ),
 ];
 
 /// The groups, in the order of [`GROUPS`], then any other in the spec's order.
@@ -67,13 +77,16 @@ pub fn noun(operation: CliCommand) -> &'static str {
 
 /// The subcommand's name within its group.
 pub fn verb(operation: CliCommand) -> String {
-    let group = operation.group();
-    let singular = group.strip_suffix('s').unwrap_or(group);
-    let mut words: Vec<&str> = operation
-        .operation_id()
-        .split('_')
-        .filter(|word| *word != group && *word != singular)
-        .collect();
+    // A group of several words (`dns-settings`) is dropped as a whole
+    // (`get_dns_settings` → `get`), as is its singular (`zone`).
+    let group = operation.group().replace('-', "_");
+    let singular = group.strip_suffix('s').unwrap_or(&group);
+    let id = operation.operation_id();
+    let mut rest = format!("_{id}_");
+    for noun in [group.as_str(), singular] {
+        rest = rest.replacen(&format!("_{noun}_"), "_", 1);
+    }
+    let mut words: Vec<&str> = rest.split('_').filter(|word| !word.is_empty()).collect();
     // `get_outgoing_status` reads the status: `outgoing status`.
     if words.len() > 1 && words[0] == "get" {
         words.remove(0);
@@ -117,7 +130,7 @@ mod tests {
             );
             assert!(seen.insert(path.clone()), "{path:?} twice");
         }
-        assert_eq!(seen.len(), 28);
+        assert_eq!(seen.len(), 35);
         let names: Vec<String> = seen.iter().map(|(g, v)| format!("{g} {v}")).collect();
         for expected in [
             "peers list",
@@ -127,9 +140,25 @@ mod tests {
             "outgoing enable",
             "outgoing force-notify",
             "outgoing status",
+            "zones list",
+            "zones create",
+            "zones edit",
+            "dns-settings get",
+            "dns-settings update",
         ] {
             assert!(names.contains(&expected.to_owned()), "{names:?}");
         }
-        assert_eq!(all(), ["peers", "tsigs", "acls", "incoming", "outgoing"]);
+        assert_eq!(
+            all(),
+            [
+                "peers",
+                "tsigs",
+                "acls",
+                "incoming",
+                "outgoing",
+                "zones",
+                "dns-settings"
+            ]
+        );
     }
 }

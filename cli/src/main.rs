@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use cloudflare_secondary_dns::extras::zones::{FindZoneError, ZoneListError, ZoneQuery};
 use cloudflare_secondary_dns::{ApiError, CallOptions, Client, ErrorKind, ResponseExt, WaitError};
 use serde_json::Value;
 
@@ -20,6 +21,7 @@ use serde_json::Value;
 #[allow(missing_docs, unused_imports, unused_variables, dead_code, clippy::all, clippy::pedantic)]
 mod generated;
 mod bulk;
+mod convert;
 mod edit;
 mod groups;
 mod output;
@@ -30,7 +32,7 @@ mod secret_input;
 // itself uses (`crate::AccountIdentifier`); these make them resolve here.
 use cloudflare_secondary_dns::{
     AccountIdentifier, AclIdentifier, IpRange, PeerIdentifier, PeerIp, TsigIdentifier,
-    ZoneIdentifier,
+    ZoneIdentifier, ZoneName, ZoneStatus, ZoneType,
 };
 use edit::{BadEdit, Edit, NOT_BODY_FIELDS, Stopped, check_limits};
 use generated::{Cli, CliCommand};
@@ -144,6 +146,10 @@ fn command() -> Command {
         if group == "incoming" {
             command = command.subcommand(bulk::command());
         }
+        // A conversion reads the zone first and says what it means.
+        if group == "zones" {
+            command = command.subcommand(convert::command());
+        }
         root = root.subcommand(command);
     }
     root.subcommand(
@@ -233,7 +239,11 @@ fn subcommand(operation: CliCommand) -> Command {
         // Generated, but nothing reads it.
         command = command.mut_arg("json-body-template", |arg| arg.hide(true));
     }
-    for flag in &body_flags {
+    // (Only a body's fields: a list's query flags have no body to conflict with.)
+    for flag in body_flags
+        .iter()
+        .filter(|_| operation.body_schema().is_some())
+    {
         command = command.mut_arg(flag, |arg| {
             // A body file and a field flag: the flag would be ignored.
             let arg = arg.conflicts_with("json-body");
@@ -274,7 +284,79 @@ fn subcommand(operation: CliCommand) -> Command {
                 .help("Remove an optional field of the body, if it has one; repeatable"),
         );
     }
-    if matches!(verb.as_str(), "get" | "delete") && list_of(operation).is_some() {
+    if path_ids.contains(&"zone-id") {
+        // A zone by its name, as operators know it: `--zone example.com`,
+        // resolved once (one list call) before the command runs.
+        command = command
+            .mut_arg("zone-id", |arg| arg.required(false))
+            .arg(
+                Arg::new("zone")
+                    .long("zone")
+                    .value_name("NAME")
+                    .value_parser(|text: &str| ZoneName::new(text))
+                    .conflicts_with("zone-id")
+                    .help(
+                        "The zone by its name (example.com) instead of its id; in \
+                         CLOUDFLARE_ACCOUNT_ID's account when it is set",
+                    ),
+            )
+            .group(
+                clap::ArgGroup::new("the-zone")
+                    .args(["zone-id", "zone"])
+                    .required(true),
+            );
+        if body_has(operation, "name") && verb != "update" {
+            // A configuration's body names its zone: `--zone` says it.
+            command = command.mut_arg("name", |arg| arg.required_unless_present("zone"));
+        }
+    }
+    if body_has(operation, "account") && !flags.iter().any(|(f, _)| f == "account-id") {
+        // A new zone's account is a body field (`account.id`), given as the
+        // other commands' account is.
+        command = command.arg(
+            Arg::new("account-id")
+                .long("account-id")
+                .value_name("ID")
+                .env("CLOUDFLARE_ACCOUNT_ID")
+                .hide_env_values(true)
+                .value_parser(|text: &str| {
+                    AccountIdentifier::try_from(text).map(|_| text.to_owned())
+                })
+                .required_unless_present("json-body")
+                .help("The account the zone belongs to (32 lowercase hexadecimal characters)"),
+        );
+    }
+    if matches!(operation, CliCommand::ListZones) {
+        // The account, as every other command takes it.
+        command = command.mut_arg("account-id", |arg| {
+            arg.env("CLOUDFLARE_ACCOUNT_ID").hide_env_values(true)
+        });
+        // Cloudflare's list has no type filter: the zones listed are filtered.
+        command = command.arg(
+            Arg::new("type")
+                .long("type")
+                .value_name("TYPE")
+                .value_parser(["full", "partial", "secondary"])
+                .conflicts_with_all(PAGE_FLAGS)
+                .help(
+                    "Only zones of this type (filtered here: Cloudflare's list has no such filter)",
+                ),
+        );
+    }
+    if group == "zones" && verb == "create" {
+        // `zones create example.com --type secondary`: the name is what the
+        // command is about.
+        command = command.mut_arg("name", |arg| {
+            arg.long(None::<&str>)
+                .index(1)
+                .value_name("NAME")
+                .required_unless_present("json-body")
+        });
+    }
+    if matches!(verb.as_str(), "get" | "delete")
+        && list_of(operation).is_some()
+        && !path_ids.contains(&"zone-id")
+    {
         // Found by name: the list, filtered.
         if let Some(resource_id) = path_ids.iter().find(|f| **f != "account-id") {
             let resource_id = (*resource_id).to_owned();
@@ -479,9 +561,12 @@ fn with_list_flags(
             .as_ref()
             .and_then(|m| m.description.clone())
             .unwrap_or_default();
+        // Ids (a zone's peers) or names (vanity name servers).
+        let of_ids =
+            serde_json::to_string(&property.array).is_ok_and(|items| items.contains("Identifier"));
         let mut arg = Arg::new(flag.clone())
             .long(flag)
-            .value_name("ID")
+            .value_name(if of_ids { "ID" } else { "NAME" })
             .action(ArgAction::Append)
             .value_delimiter(',')
             .help(format!("{help} (comma-separated, or repeat the flag)"));
@@ -519,10 +604,19 @@ fn examples(
             // parameter and body field); `tests/help_examples.rs` runs them.
             .unwrap_or("example")
     };
+    // The zone itself (and its settings) by its name, as operators know it;
+    // a transfer configuration's zone by its id, which the spec's examples give.
+    let zone_by_name = matches!(group, "zones" | "dns-settings");
+    let zone_name = groups::find("zones", "create")
+        .and_then(|create| create.flag_examples().iter().find(|(f, _)| *f == "name"))
+        .map_or("example.com", |(_, example)| *example);
     let ids: String = path_ids
         .iter()
         .filter(|f| **f != "account-id")
-        .map(|f| format!(" --{f} {}", example(f)))
+        .map(|f| match *f {
+            "zone-id" if zone_by_name => format!(" --zone {zone_name}"),
+            _ => format!(" --{f} {}", example(f)),
+        })
         .collect();
     let bin = "cf-secondary-dns";
     let name = format!("{group} {verb}");
@@ -547,10 +641,15 @@ fn examples(
             }
         }
         "create" => {
+            // `zones create NAME`: the name is the command's argument.
+            let positional = group == "zones";
             let flags: String = body_flags
                 .iter()
                 .filter(|f| *f != "auto-refresh-seconds")
-                .map(|f| format!(" --{f} {}", example(f)))
+                .map(|f| match f.as_str() {
+                    "name" if positional => format!(" {}", example(f)),
+                    _ => format!(" --{f} {}", example(f)),
+                })
                 .collect();
             lines.push(format!("{bin} {name}{ids}{flags}{secret} --dry-run"));
             lines.push(format!("{bin} {name}{ids}{flags}{secret}"));
@@ -560,7 +659,7 @@ fn examples(
                 ));
             }
         }
-        "update" => {
+        "update" | "edit" => {
             let first = body_flags
                 .iter()
                 .find(|f| *f != "name")
@@ -613,6 +712,14 @@ fn list_of(operation: CliCommand) -> Option<CliCommand> {
     matches!(groups::verb(operation).as_str(), "get" | "delete")
         .then(|| groups::find(operation.group(), "list"))
         .flatten()
+}
+
+/// Whether the operation's body has the field `name`.
+fn body_has(operation: CliCommand, name: &str) -> bool {
+    operation
+        .body_schema()
+        .and_then(|schema| schema.schema.object)
+        .is_some_and(|object| object.properties.contains_key(name))
 }
 
 /// The get of an update's group (`peers update` → `peers get`).
@@ -723,7 +830,9 @@ fn main() -> ExitCode {
         return ExitCode::from(exit::USAGE);
     };
     let operation = groups::find(name, verb);
-    if operation.is_none() && !(name == "incoming" && verb == bulk::VERB) {
+    let hand_written =
+        (name == "incoming" && verb == bulk::VERB) || (name == "zones" && verb == convert::VERB);
+    if operation.is_none() && !hand_written {
         return ExitCode::from(exit::USAGE);
     }
 
@@ -757,6 +866,16 @@ fn main() -> ExitCode {
     }
     let client = client.with_options(options);
     let dry_run = matches.get_flag("dry-run");
+    if operation.is_none() && name == "zones" {
+        return match runtime.block_on(convert::run(&client, sub_matches, &printer, dry_run)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) if matches!(err.downcast_ref::<Stopped>(), Some(Stopped::NotConfirmed)) => {
+                ExitCode::from(exit::DECLINED)
+            }
+            Err(err) if err.downcast_ref::<Stopped>().is_some() => ExitCode::SUCCESS,
+            Err(err) => ExitCode::from(report(&err)),
+        };
+    }
     let Some(operation) = operation else {
         let format = *matches.get_one::<Format>("format").expect("defaulted");
         let quiet = matches.get_flag("quiet");
@@ -787,9 +906,22 @@ async fn run(
 ) -> anyhow::Result<()> {
     // The spec's limits, before any request (an update reads first).
     check_limits(matches, operation.body_limits())?;
+    let with_zone;
+    let mut matches = matches;
+    if let Ok(Some(name)) = matches.try_get_one::<ZoneName>("zone") {
+        let zone_id = find_zone(&client, name).await?;
+        // The body's zone name, when it has one and `--name` was not given.
+        let body_name = (body_has(operation, "name")
+            && matches.value_source("name") != Some(clap::parser::ValueSource::CommandLine))
+        .then_some(name);
+        with_zone = with_zone_id(&zone_id, body_name)?;
+        matches = &with_zone;
+    }
+    if matches!(operation, CliCommand::ListZones) && !pages_asked(matches) {
+        return list_all_zones(&client, matches, &printer).await;
+    }
     let deleting = groups::verb(operation) == "delete";
     let by_name;
-    let mut matches = matches;
     if let Ok(Some(name)) = matches.try_get_one::<String>("name")
         && let Some(list) = list_of(operation)
     {
@@ -825,6 +957,28 @@ async fn run(
     } else {
         printer
     };
+    if matches!(operation, CliCommand::CreateZone) && !dry_run {
+        // The zone, then (for people) what to do at the registrar.
+        let (quiet, created, printer) = printer.keeping();
+        Cli::new(client, quiet).execute(operation, matches).await?;
+        let zone = created.take().unwrap_or(Value::Null);
+        printer.print_value(zone.clone());
+        let servers: Vec<&str> = zone["name_servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if std::io::stderr().is_terminal() || printer.is_table() {
+            eprintln!(
+                "Set the name servers at {}'s registrar: {} (the zone stays pending until it \
+                 lists them)",
+                visible(zone["name"].as_str().unwrap_or_default()),
+                visible(&servers.join(", "))
+            );
+        }
+        return Ok(());
+    }
     if matches.try_get_one::<bool>("wait").ok().flatten() == Some(&true)
         && let Some(waiter) = Waiter::of(operation)
     {
@@ -873,25 +1027,45 @@ async fn confirm_delete(
     }
     let noun = groups::noun(operation);
     let get = groups::find(operation.group(), "get");
-    let name = match get {
+    let read_name = match get {
         Some(get) => read(client, get, matches)
             .await?
             .get("name")
             .and_then(Value::as_str)
-            .map(|name| format!(" {}", visible(name))),
+            .map(str::to_owned),
         None => None,
-    }
-    .unwrap_or_default();
+    };
+    let name = read_name
+        .as_deref()
+        .map(|name| format!(" {}", visible(name)))
+        .unwrap_or_default();
     let what = format!("{noun}{name} ({})", target_ids(matches));
     if dry_run {
         eprintln!("would delete {what}");
         return Err(Stopped::DryRun.into());
     }
-    eprint!("delete {what}? [y/N] ");
-    let _ = std::io::stderr().flush();
     let mut answer = String::new();
+    // A zone goes with everything in it: its name is typed, not `y` (as
+    // `gh repo delete` asks for the repository's).
+    let zone_name = read_name.filter(|_| operation.group() == "zones");
+    if zone_name.is_some() {
+        eprint!(
+            "delete {what} with its records and transfer configurations? type its name to \
+             confirm: "
+        );
+    } else {
+        eprint!("delete {what}? [y/N] ");
+    }
+    let _ = std::io::stderr().flush();
     let _ = std::io::stdin().lock().read_line(&mut answer);
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+    let confirmed = match &zone_name {
+        Some(zone_name) => answer
+            .trim()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(zone_name),
+        None => matches!(answer.trim(), "y" | "Y" | "yes"),
+    };
+    if !confirmed {
         eprintln!("{}", Stopped::NotConfirmed);
         return Err(Stopped::NotConfirmed.into());
     }
@@ -914,7 +1088,7 @@ async fn find_by_name(
         .collect();
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(NotFoundByName(name.to_owned()).into()),
+        [] => Err(NotFoundByName(format!("nothing has the name {name:?}")).into()),
         many => {
             let ids: Vec<&str> = many.iter().filter_map(|m| m["id"].as_str()).collect();
             Err(BadEdit(format!(
@@ -972,13 +1146,152 @@ async fn read(
     Ok(captured.take().unwrap_or(Value::Null))
 }
 
-/// `get-* --name` matched nothing.
+/// The flags of `zones list` that make it the one call they describe.
+const PAGE_FLAGS: [&str; 6] = [
+    "page",
+    "per-page",
+    "order",
+    "direction",
+    "match",
+    "account-name",
+];
+
+/// Whether a zone list's flags ask for one page or an order (then the one
+/// call is made as asked, not every page).
+fn pages_asked(matches: &ArgMatches) -> bool {
+    // A name with one of Cloudflare's operators (`contains:ex`) is not a
+    // zone's name: the list is the one call, as asked.
+    let operator = matches
+        .try_get_one::<String>("name")
+        .ok()
+        .flatten()
+        .is_some_and(|name| ZoneName::new(name).is_err());
+    operator
+        || PAGE_FLAGS
+            .iter()
+            .any(|flag| matches.value_source(flag) == Some(clap::parser::ValueSource::CommandLine))
+}
+
+/// `zones list`: every page (the sdk's paged stream, paced as every call
+/// is), filtered by `--name`, `--status` and `--account-id`.
+async fn list_all_zones(
+    client: &Client,
+    matches: &ArgMatches,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    use futures_util::TryStreamExt as _;
+    let mut query = ZoneQuery::new();
+    if let Ok(Some(name)) = matches.try_get_one::<String>("name") {
+        // (Not a zone's name: `pages_asked` sent it as given.)
+        query = query.name(ZoneName::new(name).map_err(|e| BadEdit(e.to_string()))?);
+    }
+    if let Ok(Some(status)) = matches.try_get_one::<ZoneStatus>("status") {
+        query = query.status(status.clone());
+    }
+    if let Ok(Some(account)) = matches.try_get_one::<AccountIdentifier>("account-id") {
+        query = query.account(account.clone());
+    }
+    let kind = matches
+        .try_get_one::<String>("type")
+        .ok()
+        .flatten()
+        .map(|text| ZoneType::from(text.as_str()));
+    let kind = kind.as_ref();
+    let zones: Vec<_> = client
+        .all_zones(query)
+        .map_err(|err| match err {
+            ZoneListError::Api(api) => anyhow::Error::from(api),
+            other => anyhow::anyhow!(other.to_string()),
+        })
+        .try_filter(|zone| std::future::ready(kind.is_none() || zone.type_.as_ref() == kind))
+        .try_collect()
+        .await?;
+    if printer.is_table() {
+        // One line a zone, with what a transfer setup needs.
+        let rows = zones.iter().map(|zone| {
+            serde_json::json!({
+                "id": zone.id,
+                "name": zone.name,
+                "type": zone.type_.as_ref().map(ZoneType::as_str),
+                "status": zone.status.as_ref().map(ZoneStatus::as_str),
+                "name_servers": zone.name_servers.join(" "),
+            })
+        });
+        printer.print_value(Value::Array(rows.collect()));
+    } else {
+        printer.print_value(serde_json::to_value(zones)?);
+    }
+    Ok(())
+}
+
+/// The id of the zone named `name` (`--zone`).
+async fn find_zone(client: &Client, name: &ZoneName) -> anyhow::Result<String> {
+    Ok(find_zone_by_name(client, name).await?.id)
+}
+
+/// The zone named `name`, in CLOUDFLARE_ACCOUNT_ID's account when it is set:
+/// one list call. None is exit status 4, several 2.
+async fn find_zone_by_name(
+    client: &Client,
+    name: &ZoneName,
+) -> anyhow::Result<cloudflare_secondary_dns::types::Zone> {
+    let account = match std::env::var("CLOUDFLARE_ACCOUNT_ID") {
+        Ok(text) if !text.is_empty() => Some(
+            AccountIdentifier::try_from(text.as_str())
+                .map_err(|e| BadEdit(format!("CLOUDFLARE_ACCOUNT_ID: {e}")))?,
+        ),
+        _ => None,
+    };
+    match client.find_zone(name.as_str(), account.as_ref()).await {
+        Ok(zone) => Ok(zone),
+        Err(FindZoneError::Api(api)) => Err(api.into()),
+        Err(FindZoneError::NotFound { name }) => Err(NotFoundByName(format!(
+            "no zone is named {name}{}",
+            if account.is_some() {
+                " in CLOUDFLARE_ACCOUNT_ID's account"
+            } else {
+                ""
+            }
+        ))
+        .into()),
+        Err(other) => Err(BadEdit(other.to_string()).into()),
+    }
+}
+
+/// The command line again with `--zone NAME` replaced by `--zone-id ID` (and
+/// `--name NAME` added for a body that names its zone), parsed as the
+/// command's matches.
+fn with_zone_id(zone_id: &str, body_name: Option<&ZoneName>) -> anyhow::Result<ArgMatches> {
+    let mut args = Vec::new();
+    let mut given = std::env::args();
+    while let Some(arg) = given.next() {
+        if arg == "--zone" {
+            given.next();
+            args.extend(["--zone-id".to_owned(), zone_id.to_owned()]);
+        } else if arg.starts_with("--zone=") {
+            args.push(format!("--zone-id={zone_id}"));
+        } else {
+            args.push(arg);
+        }
+    }
+    if let Some(name) = body_name {
+        args.extend(["--name".to_owned(), name.to_string()]);
+    }
+    let matches = command().try_get_matches_from(args)?;
+    let verb = matches
+        .subcommand()
+        .and_then(|(_, group)| group.subcommand())
+        .map(|(_, verb)| verb.clone());
+    verb.ok_or_else(|| anyhow::anyhow!("the command line has no command"))
+}
+
+/// `get-* --name` or `--zone` matched nothing: the message.
 #[derive(Debug)]
 struct NotFoundByName(String);
 
 impl std::fmt::Display for NotFoundByName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "nothing has the name {:?}", self.0)
+        f.write_str(&self.0)
     }
 }
 

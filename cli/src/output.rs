@@ -37,6 +37,11 @@ pub struct Printer {
 }
 
 impl Printer {
+    /// Whether the output is for people (a table).
+    pub fn is_table(&self) -> bool {
+        matches!(self.format, Format::Table)
+    }
+
     pub fn new(format: Format, show_secrets: bool) -> Self {
         Self {
             format,
@@ -64,6 +69,15 @@ impl Printer {
         let (mut quiet, _) = Self::capturing();
         quiet.edit = self.edit;
         (quiet, Self::new(self.format, self.show_secrets))
+    }
+
+    /// A printer that keeps the result (and edits its body as this one
+    /// would), its slot, and one that prints as this one does: for a
+    /// command that says more after its result.
+    pub fn keeping(self) -> (Self, Captured, Self) {
+        let (mut quiet, slot) = Self::capturing();
+        quiet.edit = self.edit;
+        (quiet, slot, Self::new(self.format, self.show_secrets))
     }
 
     /// Bodies are edited from `edit` (see `edit.rs`).
