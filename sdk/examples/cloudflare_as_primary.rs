@@ -1,25 +1,26 @@
-//! Cloudflare as the primary nameserver, the documented workflow end to end:
-//! a peer for your secondary, the zone's outgoing configuration, enable
-//! outgoing transfers (and wait until they are), read the status, force a
-//! NOTIFY, disable; then clean up.
+//! Cloudflare as the primary nameserver, the documented workflow end to end,
+//! from the zone's name: a peer for your secondary, the zone's outgoing
+//! configuration, multi-provider on when your secondaries are in the zone's
+//! apex NS records, enable outgoing transfers (and wait until they are), read
+//! the status, force a NOTIFY, disable; then clean up.
 //!
 //! ```text
-//! cargo run --example cloudflare_as_primary -- [--account-id <id>] [--zone-id <id>]
-//!     [--zone-name <name.>] [--secondary-ip <ip>] [--keep]
+//! cargo run --example cloudflare_as_primary -- [--account-id <id>] [--zone <name>]
+//!     [--zone-id <id>] [--secondary-ip <ip>] [--secondaries-at-apex] [--keep]
 //! ```
 //!
 //! With Cloudflare credentials in the environment it works on your account
-//! (`--account-id` and `--zone-id` of a full zone whose outgoing transfers
-//! your account team has allowed). With none, it runs against a local
-//! stand-in of the API on 127.0.0.1.
+//! (`--account-id`, and a full zone whose outgoing transfers your account
+//! team has allowed). With none, it runs against a local stand-in of the API
+//! on 127.0.0.1, where `example.net` is a full zone.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use cloudflare_secondary_dns::prelude::*;
-use cloudflare_secondary_dns::{AccountIdentifier, PeerIp, ZoneIdentifier};
-use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_ZONE_ID};
+use cloudflare_secondary_dns::{AccountIdentifier, PeerIp, ZoneIdentifier, ZoneName};
+use secondary_dns_stand_in::EXAMPLE_ACCOUNT_ID;
 
 mod common;
 use common::{client_from_env_or_stand_in, exit_status, fail};
@@ -30,12 +31,17 @@ struct Args {
     /// Account identifier (required against the real API).
     #[arg(long)]
     account_id: Option<AccountIdentifier>,
-    /// The zone (required against the real API).
+    /// The zone's name (a full zone at Cloudflare).
+    #[arg(long, default_value = "example.net")]
+    zone: ZoneName,
+    /// The zone's id instead, when known (no lookup).
     #[arg(long)]
     zone_id: Option<ZoneIdentifier>,
-    /// The zone's name, with its trailing dot.
-    #[arg(long, default_value = "example.com.")]
-    zone_name: String,
+    /// Your secondaries are listed in the zone's apex NS records: turn on
+    /// multi-provider, without which Cloudflare ignores them in outgoing
+    /// transfers (always shown against the stand-in).
+    #[arg(long)]
+    secondaries_at_apex: bool,
     /// Your secondary nameserver, which Cloudflare NOTIFYs.
     #[arg(long, default_value = "192.0.2.54")]
     secondary_ip: PeerIp,
@@ -56,15 +62,33 @@ async fn main() -> ExitCode {
         .account_id
         .clone()
         .or_else(|| on_stand_in.then(|| EXAMPLE_ACCOUNT_ID.parse().unwrap()));
-    let zone_id = args
-        .zone_id
-        .clone()
-        .or_else(|| on_stand_in.then(|| EXAMPLE_ZONE_ID.parse().unwrap()));
-    let (Some(account_id), Some(zone_id)) = (account_id, zone_id) else {
-        return fail("--account-id and --zone-id are required when calling the real API");
+    let Some(account_id) = account_id else {
+        return fail("--account-id is required when calling the real API");
     };
+    let zone_id = match &args.zone_id {
+        Some(zone_id) => zone_id.clone(),
+        None => match target
+            .client
+            .find_zone(args.zone.as_str(), Some(&account_id))
+            .await
+        {
+            Ok(zone) => match zone.id.parse() {
+                Ok(zone_id) => zone_id,
+                Err(err) => return fail(&format!("the zone's id: {err}")),
+            },
+            Err(err) => return fail(&err.to_string()),
+        },
+    };
+    let multi_provider = args.secondaries_at_apex || on_stand_in;
     let mut created = Created::default();
-    let outcome = set_up(&target.client, (&account_id, &zone_id), &args, &mut created).await;
+    let outcome = set_up(
+        &target.client,
+        (&account_id, &zone_id),
+        &args,
+        multi_provider,
+        &mut created,
+    )
+    .await;
     if let Err(err) = &outcome {
         eprintln!("error: {err}");
     }
@@ -87,6 +111,7 @@ async fn set_up(
     client: &Client,
     (account_id, zone_id): (&AccountIdentifier, &ZoneIdentifier),
     args: &Args,
+    multi_provider: bool,
     created: &mut Created,
 ) -> Result<(), Box<dyn std::error::Error>> {
     // 1. A peer for the secondary Cloudflare NOTIFYs.
@@ -121,7 +146,7 @@ async fn set_up(
         .zone_id(zone_id)
         .body(
             types::OutgoingInput::builder()
-                .name(args.zone_name.as_str())
+                .name(args.zone.as_str())
                 .peers(vec![peer.id.parse()?]),
         )
         .send()
@@ -132,6 +157,27 @@ async fn set_up(
         "2. configured {} as a primary for peer {}",
         zone.name, peer.id
     );
+
+    // Secondaries listed at the apex are ignored in outgoing transfers
+    // unless the zone is multi-provider.
+    if multi_provider {
+        let settings = client
+            .update_dns_settings()
+            .zone_id(zone_id)
+            .body(types::DnsSettings::builder().multi_provider(Some(true)))
+            .send()
+            .await?
+            .into_result()?;
+        println!(
+            "   multi-provider {}: outgoing transfers carry the zone's apex NS records (your \
+             secondaries); without it Cloudflare drops them",
+            if settings.multi_provider == Some(true) {
+                "on"
+            } else {
+                "still off"
+            }
+        );
+    }
 
     // 3. Enable outgoing transfers (Cloudflare sends a NOTIFY), and wait.
     let enabled = client

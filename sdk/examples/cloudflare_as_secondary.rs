@@ -1,25 +1,30 @@
-//! Cloudflare as a secondary nameserver, the documented workflow end to end:
-//! a TSIG key, a peer pointed at your primary with it, an optional ACL for
-//! NOTIFYs from other addresses, the zone's incoming configuration, a forced
-//! AXFR, a wait until the transfer has arrived, the serial; then clean up.
+//! Cloudflare as a secondary nameserver, the documented workflow end to end,
+//! from the zone's name: the zone found (or created as a secondary zone, with
+//! the name servers to set at the registrar), a TSIG key, a peer pointed at
+//! your primary with it, an optional ACL for NOTIFYs from other addresses,
+//! the zone's incoming configuration, a forced AXFR, a wait until the
+//! transfer has arrived, the serial; then clean up (a zone it created stays).
 //!
 //! ```text
-//! cargo run --example cloudflare_as_secondary -- [--account-id <id>] [--zone-id <id>]
-//!     [--zone-name <name.>] [--primary-ip <ip>] [--notify-range <cidr>] [--keep]
+//! cargo run --example cloudflare_as_secondary -- [--account-id <id>] [--zone <name>]
+//!     [--zone-id <id>] [--primary-ip <ip>] [--notify-range <cidr>] [--keep]
 //! ```
 //!
 //! With Cloudflare credentials in the environment it works on your account
-//! (`--account-id` and `--zone-id` of a zone created as type secondary are
-//! required; the TSIG secret is read from `TSIG_SECRET`). With none, it runs
-//! against a local stand-in of the API on 127.0.0.1.
+//! (`--account-id` is required; the TSIG secret is read from `TSIG_SECRET`).
+//! With none, it runs against a local stand-in of the API on 127.0.0.1, where
+//! `example.com` is a secondary zone already.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use cloudflare_secondary_dns::extras::zones::FindZoneError;
 use cloudflare_secondary_dns::prelude::*;
-use cloudflare_secondary_dns::{AccountIdentifier, IpRange, PeerIp, ZoneIdentifier};
-use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET, EXAMPLE_ZONE_ID};
+use cloudflare_secondary_dns::{
+    AccountIdentifier, IpRange, PeerIp, ZoneIdentifier, ZoneName, ZoneType,
+};
+use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, EXAMPLE_TSIG_SECRET};
 
 mod common;
 use common::{client_from_env_or_stand_in, exit_status, fail};
@@ -30,12 +35,12 @@ struct Args {
     /// Account identifier (required against the real API).
     #[arg(long)]
     account_id: Option<AccountIdentifier>,
-    /// The zone, created at Cloudflare as type secondary (required against the real API).
+    /// The zone's name: found at Cloudflare, or created there as a secondary zone.
+    #[arg(long, default_value = "example.com")]
+    zone: ZoneName,
+    /// The zone's id instead, when known (no lookup).
     #[arg(long)]
     zone_id: Option<ZoneIdentifier>,
-    /// The zone's name, with its trailing dot.
-    #[arg(long, default_value = "example.com.")]
-    zone_name: String,
     /// Your primary nameserver, which Cloudflare transfers the zone from.
     #[arg(long, default_value = "192.0.2.53")]
     primary_ip: PeerIp,
@@ -62,12 +67,15 @@ async fn main() -> ExitCode {
         .account_id
         .clone()
         .or_else(|| on_stand_in.then(|| EXAMPLE_ACCOUNT_ID.parse().unwrap()));
-    let zone_id = args
-        .zone_id
-        .clone()
-        .or_else(|| on_stand_in.then(|| EXAMPLE_ZONE_ID.parse().unwrap()));
-    let (Some(account_id), Some(zone_id)) = (account_id, zone_id) else {
-        return fail("--account-id and --zone-id are required when calling the real API");
+    let Some(account_id) = account_id else {
+        return fail("--account-id is required when calling the real API");
+    };
+    let zone_id = match &args.zone_id {
+        Some(zone_id) => zone_id.clone(),
+        None => match secondary_zone(&target.client, &account_id, &args.zone).await {
+            Ok(zone_id) => zone_id,
+            Err(err) => return fail(&err.to_string()),
+        },
     };
     let secret = match std::env::var("TSIG_SECRET") {
         Ok(secret) if !secret.is_empty() => secret,
@@ -100,6 +108,48 @@ async fn main() -> ExitCode {
             .await;
     }
     exit_status(outcome.is_ok())
+}
+
+/// Step 0, the zone by its name: found, or created as a secondary zone.
+/// Says which, and the name servers to set at the registrar (Cloudflare
+/// keeps a new zone `pending` until the registrar lists them).
+async fn secondary_zone(
+    client: &Client,
+    account_id: &AccountIdentifier,
+    name: &ZoneName,
+) -> Result<ZoneIdentifier, Box<dyn std::error::Error>> {
+    let (zone, how) = match client.find_zone(name.as_str(), Some(account_id)).await {
+        Ok(zone) => (zone, "found"),
+        Err(FindZoneError::NotFound { .. }) => {
+            let body = types::ZoneCreate::builder()
+                .name(name.clone())
+                .account(types::ZoneAccountRef::builder().id(account_id.clone()))
+                .type_(Some(ZoneType::Secondary));
+            let zone = client
+                .create_zone()
+                .body(body)
+                .send()
+                .await?
+                .into_result()?;
+            (zone, "created")
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let kind = zone.type_.as_ref().map_or("-", ZoneType::as_str);
+    println!("0. zone {} {how} ({kind}, id {})", zone.name, zone.id);
+    if zone.type_ != Some(ZoneType::Secondary) {
+        return Err(format!(
+            "{} is a {kind} zone: a secondary zone's records come only from its primaries; \
+             convert it (zones edit --type secondary) or name another",
+            zone.name
+        )
+        .into());
+    }
+    println!(
+        "   name servers to set at the registrar: {}",
+        zone.name_servers.join(", ")
+    );
+    Ok(zone.id.parse()?)
 }
 
 /// What this run created, so that it can be removed even after a failure.
@@ -190,7 +240,7 @@ async fn set_up(
         .zone_id(zone_id)
         .body(
             types::IncomingInput::builder()
-                .name(args.zone_name.as_str())
+                .name(args.zone.as_str())
                 .peers(vec![peer.id.parse()?]),
         )
         .send()
