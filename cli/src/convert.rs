@@ -29,15 +29,7 @@ pub fn command() -> Command {
              cf-secondary-dns zones convert --zone example.com --to secondary --dry-run\n  \
              cf-secondary-dns zones convert --zone example.com --to secondary --yes",
         )
-        .arg(
-            Arg::new("zone")
-                .long("zone")
-                .value_name("NAME")
-                .value_parser(|text: &str| ZoneName::new(text))
-                .conflicts_with("zone-id")
-                .required_unless_present("zone-id")
-                .help("The zone by its name (example.com)"),
-        )
+        .arg(crate::zone_arg().required_unless_present("zone-id"))
         .arg(
             Arg::new("zone-id")
                 .long("zone-id")

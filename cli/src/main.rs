@@ -289,17 +289,7 @@ fn subcommand(operation: CliCommand) -> Command {
         // resolved once (one list call) before the command runs.
         command = command
             .mut_arg("zone-id", |arg| arg.required(false))
-            .arg(
-                Arg::new("zone")
-                    .long("zone")
-                    .value_name("NAME")
-                    .value_parser(|text: &str| ZoneName::new(text))
-                    .conflicts_with("zone-id")
-                    .help(
-                        "The zone by its name (example.com) instead of its id; in \
-                         CLOUDFLARE_ACCOUNT_ID's account when it is set",
-                    ),
-            )
+            .arg(zone_arg())
             .group(
                 clap::ArgGroup::new("the-zone")
                     .args(["zone-id", "zone"])
@@ -712,6 +702,20 @@ fn list_of(operation: CliCommand) -> Option<CliCommand> {
     matches!(groups::verb(operation).as_str(), "get" | "delete")
         .then(|| groups::find(operation.group(), "list"))
         .flatten()
+}
+
+/// `--zone NAME`: a zone by its name, checked before any request, instead
+/// of `--zone-id`.
+fn zone_arg() -> Arg {
+    Arg::new("zone")
+        .long("zone")
+        .value_name("NAME")
+        .value_parser(|text: &str| ZoneName::new(text))
+        .conflicts_with("zone-id")
+        .help(
+            "The zone by its name (example.com) instead of its id; in CLOUDFLARE_ACCOUNT_ID's \
+             account when it is set",
+        )
 }
 
 /// Whether the operation's body has the field `name`.

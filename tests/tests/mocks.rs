@@ -401,3 +401,54 @@ async fn zone_and_acl_operations_through_their_typed_mocks() {
         mock.assert_async().await;
     }
 }
+
+/// A consumer's code that finds its zone by name and creates it when it is
+/// missing, tested with the zone operations' typed mocks.
+#[tokio::test]
+async fn a_zone_found_or_created_through_the_typed_mocks() {
+    use cloudflare_secondary_dns::ResponseExt;
+    let server = MockServer::start_async().await;
+    let client = client(&server);
+    let account: AccountIdentifier = EXAMPLE_ACCOUNT_ID.parse().unwrap();
+    let zone = json!({"id": "5ec0de00000000000000000000000001", "name": "example.org",
+                      "type": "secondary", "status": "pending",
+                      "name_servers": ["ns1001.secondary.cloudflare.com"]});
+    let none = server.list_zones(|when, then| {
+        when.name("example.org").account_id(&account);
+        then.ok(&typed(success(json!([]))));
+    });
+    let body: types::ZoneCreate = types::ZoneCreate::builder()
+        .name(
+            "example.org"
+                .parse::<cloudflare_secondary_dns::ZoneName>()
+                .unwrap(),
+        )
+        .account(types::ZoneAccountRef::builder().id(account.clone()))
+        .type_(Some(cloudflare_secondary_dns::ZoneType::Secondary))
+        .try_into()
+        .unwrap();
+    let create = server.create_zone(|when, then| {
+        when.body(&body);
+        then.ok(&typed(success(zone.clone())));
+    });
+
+    let found = client.find_zone("example.org", Some(&account)).await;
+    let created = match found {
+        Err(cloudflare_secondary_dns::extras::zones::FindZoneError::NotFound { .. }) => client
+            .create_zone()
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(created.name, "example.org");
+    assert_eq!(
+        created.status,
+        Some(cloudflare_secondary_dns::ZoneStatus::Pending)
+    );
+    none.assert_calls(1);
+    create.assert_calls(1);
+}
