@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use clap::{Arg, ArgMatches, Command};
 use cloudflare_secondary_dns::extras::bulk::{
-    Configured, ZoneEntry, ZoneLineError, ZoneReport, read_zone_list,
+    Configured, ZoneEntry, ZoneIds, ZoneLine, ZoneLineError, ZoneReport, read_zone_lines,
 };
-use cloudflare_secondary_dns::{Client, PeerIdentifier};
+use cloudflare_secondary_dns::extras::zones::ZoneListError;
+use cloudflare_secondary_dns::{AccountIdentifier, Client, PeerIdentifier};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -33,9 +34,12 @@ pub fn command() -> Command {
         .about("Create incoming configurations for every zone of a file (resumable)")
         .long_about(
             "Create incoming configurations for every zone of a file (resumable)\n\n\
-             FILE holds one zone per line, `<zone id> <zone name>` (`#` starts a comment; `-`\n\
-             reads stdin; a byte-order mark is skipped; a name with a control character is a\n\
-             bad line). Every zone gets an incoming configuration naming --peers. Zones\n\
+             FILE holds one zone per line, `<zone id> <zone name>`, or a zone's name alone\n\
+             (`#` starts a comment; `-` reads stdin; a byte-order mark is skipped; a name with a\n\
+             control character is a bad line). Names alone are found with one paged list of the\n\
+             zones (CLOUDFLARE_ACCOUNT_ID's, when set), not a call per zone; on stdin, when the\n\
+             first zone is named alone.\n\n\
+             Every zone gets an incoming configuration naming --peers. Zones\n\
              already configured are reported (with their peers when they differ) and left as\n\
              they are, so a rerun after an interruption carries on, at one request per zone.\n\n\
              Requests keep to Cloudflare's rate limit (1,200 per 5 minutes), so a long list takes\n\
@@ -138,18 +142,52 @@ pub async fn run(
         // The zones to come, for the progress bar (a file is read twice).
         let total = (!quiet && progress::shown(matches))
             .then(|| {
-                let zones = read_zone_list(open().ok()?)
+                let zones = read_zone_lines(open().ok()?)
                     .take_while(|z| z.as_ref().map_or_else(|e| !e.unreadable, |_| true));
                 Some(zones.count() as u64)
             })
             .flatten();
         (Box::new(open()?), total)
     };
+    // (The list below counts among the run's requests.)
+    let sent_before = client.rate_limit_status().map(|s| s.sent);
+    // Zones named alone: their ids from one paged list, fetched only when
+    // the list has such a line (a file is scanned first; stdin is peeked).
+    let mut lines = read_zone_lines(reader).peekable();
+    let named = if file == "-" {
+        matches!(lines.peek(), Some(Ok(ZoneLine::Named { .. })))
+    } else {
+        std::fs::File::open(file)
+            .map(|f| {
+                read_zone_lines(std::io::BufReader::new(f))
+                    .any(|line| matches!(line, Ok(ZoneLine::Named { .. })))
+            })
+            .unwrap_or(false)
+    };
+    let ids: Option<ZoneIds> = if named {
+        let account = match std::env::var("CLOUDFLARE_ACCOUNT_ID") {
+            Ok(text) if !text.is_empty() => Some(
+                AccountIdentifier::try_from(text.as_str())
+                    .map_err(|e| BadEdit(format!("CLOUDFLARE_ACCOUNT_ID: {e}")))?,
+            ),
+            _ => None,
+        };
+        Some(
+            client
+                .zone_ids(account.as_ref())
+                .await
+                .map_err(|e| match e {
+                    ZoneListError::Api(api) => anyhow::Error::from(api),
+                    other => anyhow::anyhow!(other.to_string()),
+                })?,
+        )
+    } else {
+        None
+    };
     let bar = progress::Bulk::start(total, matches);
     let counts = Counts::default();
     let unreadable: Cell<Option<ZoneLineError>> = Cell::new(None);
     let started = Instant::now();
-    let sent_before = client.rate_limit_status().map(|s| s.sent);
     let write = |line: String| {
         // A closed pipe ends the output, not the run.
         bar.suspend(|| {
@@ -168,7 +206,23 @@ pub async fn run(
         None => String::new(),
     };
     // Bad lines are written as they are read; a read error ends the list.
-    let zones = read_zone_list(reader).filter_map(|line| match line {
+    let zones = lines.map(|line| {
+        let line = line?;
+        match (&ids, line) {
+            (Some(ids), line) => ids.resolve(line),
+            (None, ZoneLine::Named { line, name }) => Err(ZoneLineError {
+                line,
+                reason: format!(
+                    "{name} is named alone, but the first zone of standard input was not \
+                     (then names are not looked up): give `<zone id> <zone name>`"
+                ),
+                unreadable: false,
+            }),
+            // A zone with its id (or what the sdk reads next): as it is.
+            (None, other) => ZoneIds::default().resolve(other),
+        }
+    });
+    let zones = zones.filter_map(|line| match line {
         Ok(zone) => Some(zone),
         Err(bad) if bad.unreadable => {
             unreadable.set(Some(bad));

@@ -241,3 +241,64 @@ fn zone_names_and_flags_are_checked_before_any_request() {
     let neither = cli_with(&url, &["incoming", "get"], &[], None);
     assert_eq!(neither.status, 2, "{}", neither.stderr);
 }
+
+#[test]
+fn a_zone_list_may_name_zones_alone_and_they_are_found_with_one_list() {
+    let (url, _server, _stop) = stand_in();
+    for name in ["a.example", "b.example", "c.example"] {
+        let made = cli(&url, &["zones", "create", name, "--type", "secondary"]);
+        assert_eq!(made.status, 0, "{}", made.stderr);
+    }
+    let dir = std::env::temp_dir().join(format!("cf-zone-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("zones.txt");
+    std::fs::write(
+        &list,
+        "a.example\nB.Example.\n269d8f4853475ca241c4e730be286b20 by-id.example.\nnope.example\nc.example\n",
+    )
+    .unwrap();
+    let run = cli(
+        &url,
+        &[
+            "incoming",
+            "create-from-file",
+            list.to_str().unwrap(),
+            "--peers",
+            EXAMPLE_PEER_ID,
+        ],
+    );
+    assert_eq!(
+        run.status, 1,
+        "the unknown name is a bad line: {}",
+        run.stderr
+    );
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let configured: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "configured")
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(configured.len(), 4, "{lines:?}");
+    for name in ["a.example", "b.example", "c.example", "by-id.example."] {
+        assert!(configured.contains(&name), "{name}: {lines:?}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["line"] == 4 && l["error"] == "no zone is named nope.example"),
+        "{lines:?}"
+    );
+    // One list call for the three names, then one create per zone: 1 + 4.
+    assert!(
+        run.stderr.contains(
+            "4 zones: 4 configured, 0 already configured, 0 failed, 1 bad lines (5 requests"
+        ),
+        "{}",
+        run.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,10 +31,16 @@ use std::fmt;
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use futures_util::{Stream, StreamExt};
+use std::collections::HashMap;
 
+use futures_util::{Stream, StreamExt, TryStreamExt};
+
+use crate::extras::zones::{ZoneListError, ZoneQuery};
 use crate::types::{Incoming, IncomingInput};
-use crate::{ApiError, Client, ErrorKind, PeerIdentifier, ResponseExt, ZoneIdentifier};
+use crate::{
+    AccountIdentifier, ApiError, Client, ErrorKind, PeerIdentifier, ResponseExt, ZoneIdentifier,
+    ZoneName,
+};
 
 /// The longest line of a zone list read (a zone id, a space and a name of at
 /// most 253 characters fit in 300).
@@ -84,6 +90,47 @@ impl std::error::Error for ZoneLineError {}
 pub fn read_zone_list<R: BufRead>(
     reader: R,
 ) -> impl Iterator<Item = Result<ZoneEntry, ZoneLineError>> {
+    zone_lines(reader, false).map(|read| match read? {
+        ZoneLine::Zone(zone) => Ok(zone),
+        ZoneLine::Named { line, .. } => Err(ZoneLineError {
+            line,
+            reason: "expected `<zone id> <zone name>`, got 1 field(s)".to_owned(),
+            unreadable: false,
+        }),
+    })
+}
+
+/// A line of a zone list read by [`read_zone_lines`]: a zone with its id,
+/// or a zone given by its name alone, whose id [`ZoneIds::resolve`] finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ZoneLine {
+    /// `<zone id> <zone name>`.
+    Zone(ZoneEntry),
+    /// `<zone name>`: a zone's name, checked as [`ZoneName::new`] checks it.
+    Named {
+        /// The line it was read from (1-based).
+        line: usize,
+        /// The zone's name.
+        name: ZoneName,
+    },
+}
+
+/// Reads a zone list as [`read_zone_list`] does, but a line may also hold a
+/// zone's name alone (`example.com`), read as [`ZoneLine::Named`]: its id
+/// is found with [`Client::zone_ids`] (one paged list for the whole file,
+/// not a call per zone), then [`ZoneIds::resolve`].
+pub fn read_zone_lines<R: BufRead>(
+    reader: R,
+) -> impl Iterator<Item = Result<ZoneLine, ZoneLineError>> {
+    zone_lines(reader, true)
+}
+
+/// The lines of a zone list; a name alone is one only with `names_alone`.
+fn zone_lines<R: BufRead>(
+    reader: R,
+    names_alone: bool,
+) -> impl Iterator<Item = Result<ZoneLine, ZoneLineError>> {
     let mut reader = reader;
     let mut line = 0;
     let mut buffer = Vec::with_capacity(128);
@@ -142,9 +189,17 @@ pub fn read_zone_list<R: BufRead>(
             }
             let mut fields = text.split_ascii_whitespace();
             let (Some(id), Some(name), None) = (fields.next(), fields.next(), fields.next()) else {
+                let count = text.split_ascii_whitespace().count();
+                if count == 1 && names_alone {
+                    return match ZoneName::new(text) {
+                        Ok(name) => Some(Ok(ZoneLine::Named { line, name })),
+                        Err(e) => error(format!(
+                            "expected `<zone id> <zone name>` or a zone's name alone: {e}"
+                        )),
+                    };
+                }
                 return error(format!(
-                    "expected `<zone id> <zone name>`, got {} field(s)",
-                    text.split_ascii_whitespace().count()
+                    "expected `<zone id> <zone name>`, got {count} field(s)"
                 ));
             };
             if let Some(c) = name.chars().find(|c| c.is_control()) {
@@ -154,15 +209,91 @@ pub fn read_zone_list<R: BufRead>(
                 ));
             }
             return match id.parse::<ZoneIdentifier>() {
-                Ok(zone_id) => Some(Ok(ZoneEntry {
+                Ok(zone_id) => Some(Ok(ZoneLine::Zone(ZoneEntry {
                     line,
                     zone_id,
                     name: name.to_owned(),
-                })),
+                }))),
                 Err(e) => error(e.to_string()),
             };
         }
     })
+}
+
+/// Every zone's id by its name, from one paged list ([`Client::zone_ids`]):
+/// what turns a list's [`ZoneLine::Named`] into a [`ZoneEntry`].
+#[derive(Clone, Debug, Default)]
+pub struct ZoneIds {
+    /// Name (lowercase, no trailing dot) → the ids of the zones so named (one
+    /// per account).
+    by_name: HashMap<String, Vec<ZoneIdentifier>>,
+}
+
+impl ZoneIds {
+    /// The zone a line names: as it is for `<zone id> <zone name>`; for a
+    /// name alone, the one zone so named, or an error naming the line (no
+    /// zone, or several in different accounts).
+    pub fn resolve(&self, line: ZoneLine) -> Result<ZoneEntry, ZoneLineError> {
+        let (line, name) = match line {
+            ZoneLine::Zone(zone) => return Ok(zone),
+            ZoneLine::Named { line, name } => (line, name),
+        };
+        let fail = |reason: String| ZoneLineError {
+            line,
+            reason,
+            unreadable: false,
+        };
+        match self.by_name.get(name.as_str()).map(Vec::as_slice) {
+            Some([zone_id]) => Ok(ZoneEntry {
+                line,
+                zone_id: zone_id.clone(),
+                name: name.to_string(),
+            }),
+            Some(several) if several.len() > 1 => Err(fail(format!(
+                "{} zones are named {name} (in different accounts): give its id",
+                several.len()
+            ))),
+            _ => Err(fail(format!("no zone is named {name}"))),
+        }
+    }
+
+    /// How many zones are known.
+    pub fn len(&self) -> usize {
+        self.by_name.values().map(Vec::len).sum()
+    }
+
+    /// Whether no zone is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+impl Client {
+    /// Every zone's id by its name (of `account`, when given), from one
+    /// paged list ([`Client::all_zones`]: 50 zones a call), to resolve a
+    /// zone list's names without a call per zone.
+    pub async fn zone_ids(
+        &self,
+        account: Option<&AccountIdentifier>,
+    ) -> Result<ZoneIds, ZoneListError> {
+        let mut query = ZoneQuery::new();
+        if let Some(account) = account {
+            query = query.account(account.clone());
+        }
+        let mut ids = ZoneIds::default();
+        let mut zones = std::pin::pin!(self.all_zones(query));
+        while let Some(zone) = zones.try_next().await? {
+            // A zone whose id is not one cannot be configured: left out.
+            if let Ok(zone_id) = zone.id.parse::<ZoneIdentifier>() {
+                let name = zone.name.strip_suffix('.').unwrap_or(&zone.name);
+                ids.by_name
+                    .entry(name.to_ascii_lowercase())
+                    .or_default()
+                    .push(zone_id);
+            }
+        }
+        Ok(ids)
+    }
 }
 
 /// What a zone ended up with.
@@ -363,6 +494,56 @@ mod tests {
                 "line 9: is not UTF-8 text",
                 "10 769d8f4853475ca241c4e730be286b20 last.example.",
             ]
+        );
+    }
+
+    #[test]
+    fn a_line_may_name_its_zone_alone_and_is_resolved_from_one_list() {
+        let text = "269d8f4853475ca241c4e730be286b20 example.com.\n\
+                    Example.NET.\n\
+                    exa_mple..org\n\
+                    shared.example\n\
+                    missing.example\n";
+        let lines: Vec<_> = read_zone_lines(text.as_bytes()).collect();
+        assert_eq!(
+            lines[1],
+            Ok(ZoneLine::Named {
+                line: 2,
+                name: ZoneName::new("example.net").unwrap()
+            })
+        );
+        let bad = lines[2].as_ref().unwrap_err().to_string();
+        assert!(
+            bad.starts_with("line 3: expected `<zone id> <zone name>` or a zone's name alone: "),
+            "{bad}"
+        );
+        let id = |n: u8| format!("{n:032x}").parse::<ZoneIdentifier>().unwrap();
+        let mut ids = ZoneIds::default();
+        ids.by_name.insert("example.net".to_owned(), vec![id(1)]);
+        ids.by_name
+            .insert("shared.example".to_owned(), vec![id(2), id(3)]);
+        let resolved: Vec<String> = lines
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|line| match ids.resolve(line) {
+                Ok(zone) => format!("{} {} {}", zone.line, zone.zone_id, zone.name),
+                Err(e) => e.to_string(),
+            })
+            .collect();
+        assert_eq!(
+            resolved,
+            [
+                "1 269d8f4853475ca241c4e730be286b20 example.com.",
+                "2 00000000000000000000000000000001 example.net",
+                "line 4: 2 zones are named shared.example (in different accounts): give its id",
+                "line 5: no zone is named missing.example",
+            ]
+        );
+        // The list of ids only still refuses a name alone.
+        let strict: Vec<_> = read_zone_list("example.net\n".as_bytes()).collect();
+        assert_eq!(
+            strict[0].as_ref().unwrap_err().to_string(),
+            "line 1: expected `<zone id> <zone name>`, got 1 field(s)"
         );
     }
 
