@@ -14,8 +14,7 @@ use clap::{Arg, ArgMatches, Command};
 use cloudflare_secondary_dns::extras::bulk::{
     Configured, ZoneEntry, ZoneIds, ZoneLine, ZoneLineError, ZoneReport, read_zone_lines,
 };
-use cloudflare_secondary_dns::extras::zones::ZoneListError;
-use cloudflare_secondary_dns::{AccountIdentifier, Client, PeerIdentifier};
+use cloudflare_secondary_dns::{Client, PeerIdentifier};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -131,56 +130,41 @@ pub async fn run(
         .into());
     }
     let concurrency = usize::from(*matches.get_one::<u16>("concurrency").expect("defaulted"));
-    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if file == "-" {
-        (Box::new(std::io::stdin().lock()), None)
+    // A file is read twice: first for the zones to come (the progress bar)
+    // and whether any is named alone; stdin is only peeked.
+    let (reader, total, named_in_file): (Box<dyn BufRead>, Option<u64>, bool) = if file == "-" {
+        (Box::new(std::io::stdin().lock()), None, false)
     } else {
         let open = || {
             std::fs::File::open(file)
                 .map(std::io::BufReader::new)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", visible(file)))
         };
-        // The zones to come, for the progress bar (a file is read twice).
-        let total = (!quiet && progress::shown(matches))
-            .then(|| {
-                let zones = read_zone_lines(open().ok()?)
-                    .take_while(|z| z.as_ref().map_or_else(|e| !e.unreadable, |_| true));
-                Some(zones.count() as u64)
+        let (count, named) = open()
+            .map(|reader| {
+                read_zone_lines(reader)
+                    .take_while(|z| z.as_ref().map_or_else(|e| !e.unreadable, |_| true))
+                    .fold((0u64, false), |(count, named), line| {
+                        (
+                            count + 1,
+                            named || matches!(line, Ok(ZoneLine::Named { .. })),
+                        )
+                    })
             })
-            .flatten();
-        (Box::new(open()?), total)
+            .unwrap_or_default();
+        let total = (!quiet && progress::shown(matches)).then_some(count);
+        (Box::new(open()?), total, named)
     };
     // (The list below counts among the run's requests.)
     let sent_before = client.rate_limit_status().map(|s| s.sent);
     // Zones named alone: their ids from one paged list, fetched only when
-    // the list has such a line (a file is scanned first; stdin is peeked).
+    // the list has such a line.
     let mut lines = read_zone_lines(reader).peekable();
-    let named = if file == "-" {
-        matches!(lines.peek(), Some(Ok(ZoneLine::Named { .. })))
-    } else {
-        std::fs::File::open(file)
-            .map(|f| {
-                read_zone_lines(std::io::BufReader::new(f))
-                    .any(|line| matches!(line, Ok(ZoneLine::Named { .. })))
-            })
-            .unwrap_or(false)
-    };
+    let named = named_in_file || matches!(lines.peek(), Some(Ok(ZoneLine::Named { .. })));
     let ids: Option<ZoneIds> = if named {
-        let account = match std::env::var("CLOUDFLARE_ACCOUNT_ID") {
-            Ok(text) if !text.is_empty() => Some(
-                AccountIdentifier::try_from(text.as_str())
-                    .map_err(|e| BadEdit(format!("CLOUDFLARE_ACCOUNT_ID: {e}")))?,
-            ),
-            _ => None,
-        };
-        Some(
-            client
-                .zone_ids(account.as_ref())
-                .await
-                .map_err(|e| match e {
-                    ZoneListError::Api(api) => anyhow::Error::from(api),
-                    other => anyhow::anyhow!(other.to_string()),
-                })?,
-        )
+        let account = crate::account_from_env()?;
+        let ids = client.zone_ids(account.as_ref()).await;
+        Some(ids.map_err(crate::zone_list_error)?)
     } else {
         None
     };

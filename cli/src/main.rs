@@ -202,8 +202,9 @@ fn subcommand(operation: CliCommand) -> Command {
             command.long_about(about)
         };
     }
-    if let Some(schema) = operation.body_schema() {
-        command = with_list_flags(command, &schema, verb == "create");
+    let body_schema = operation.body_schema();
+    if let Some(schema) = &body_schema {
+        command = with_list_flags(command, schema, verb == "create");
         // Every field has a flag now (and the secret its own sources), so
         // the whole body as a file is one way among others.
         if command.get_arguments().any(|a| a.get_id() == "json-body") {
@@ -231,7 +232,7 @@ fn subcommand(operation: CliCommand) -> Command {
             arg.env("CLOUDFLARE_ACCOUNT_ID").hide_env_values(true)
         });
     }
-    if operation.body_schema().is_none() && flags.iter().any(|(f, _)| f == "json-body") {
+    if body_schema.is_none() && flags.iter().any(|(f, _)| f == "json-body") {
         // An empty body (Force AXFR, Enable, …): the sdk sends `{}` itself.
         command = command.mut_arg("json-body", |arg| arg.hide(true));
     }
@@ -240,10 +241,7 @@ fn subcommand(operation: CliCommand) -> Command {
         command = command.mut_arg("json-body-template", |arg| arg.hide(true));
     }
     // (Only a body's fields: a list's query flags have no body to conflict with.)
-    for flag in body_flags
-        .iter()
-        .filter(|_| operation.body_schema().is_some())
-    {
+    for flag in body_flags.iter().filter(|_| body_schema.is_some()) {
         command = command.mut_arg(flag, |arg| {
             // A body file and a field flag: the flag would be ignored.
             let arg = arg.conflicts_with("json-body");
@@ -295,12 +293,12 @@ fn subcommand(operation: CliCommand) -> Command {
                     .args(["zone-id", "zone"])
                     .required(true),
             );
-        if body_has(operation, "name") && verb != "update" {
+        if has_field(body_schema.as_ref(), "name") && verb != "update" {
             // A configuration's body names its zone: `--zone` says it.
             command = command.mut_arg("name", |arg| arg.required_unless_present("zone"));
         }
     }
-    if body_has(operation, "account") && !flags.iter().any(|(f, _)| f == "account-id") {
+    if has_field(body_schema.as_ref(), "account") && !flags.iter().any(|(f, _)| f == "account-id") {
         // A new zone's account is a body field (`account.id`), given as the
         // other commands' account is.
         command = command.arg(
@@ -718,11 +716,10 @@ fn zone_arg() -> Arg {
         )
 }
 
-/// Whether the operation's body has the field `name`.
-fn body_has(operation: CliCommand, name: &str) -> bool {
-    operation
-        .body_schema()
-        .and_then(|schema| schema.schema.object)
+/// Whether a body (its schema) has the field `name`.
+fn has_field(body_schema: Option<&schemars::schema::RootSchema>, name: &str) -> bool {
+    body_schema
+        .and_then(|schema| schema.schema.object.as_ref())
         .is_some_and(|object| object.properties.contains_key(name))
 }
 
@@ -915,7 +912,7 @@ async fn run(
     if let Ok(Some(name)) = matches.try_get_one::<ZoneName>("zone") {
         let zone_id = find_zone(&client, name).await?;
         // The body's zone name, when it has one and `--name` was not given.
-        let body_name = (body_has(operation, "name")
+        let body_name = (has_field(operation.body_schema().as_ref(), "name")
             && matches.value_source("name") != Some(clap::parser::ValueSource::CommandLine))
         .then_some(name);
         with_zone = with_zone_id(&zone_id, body_name)?;
@@ -1186,7 +1183,7 @@ async fn list_all_zones(
     use futures_util::TryStreamExt as _;
     let mut query = ZoneQuery::new();
     if let Ok(Some(name)) = matches.try_get_one::<String>("name") {
-        // (Not a zone's name: `pages_asked` sent it as given.)
+        // (A name with an operator never gets here: see `pages_asked`.)
         query = query.name(ZoneName::new(name).map_err(|e| BadEdit(e.to_string()))?);
     }
     if let Ok(Some(status)) = matches.try_get_one::<ZoneStatus>("status") {
@@ -1203,10 +1200,7 @@ async fn list_all_zones(
     let kind = kind.as_ref();
     let zones: Vec<_> = client
         .all_zones(query)
-        .map_err(|err| match err {
-            ZoneListError::Api(api) => anyhow::Error::from(api),
-            other => anyhow::anyhow!(other.to_string()),
-        })
+        .map_err(zone_list_error)
         .try_filter(|zone| std::future::ready(kind.is_none() || zone.type_.as_ref() == kind))
         .try_collect()
         .await?;
@@ -1228,6 +1222,27 @@ async fn list_all_zones(
     Ok(())
 }
 
+/// CLOUDFLARE_ACCOUNT_ID's account, when it is set (where zones are looked
+/// up by name); a malformed one is a usage error.
+fn account_from_env() -> anyhow::Result<Option<AccountIdentifier>> {
+    match std::env::var("CLOUDFLARE_ACCOUNT_ID") {
+        Ok(text) if !text.is_empty() => Ok(Some(
+            AccountIdentifier::try_from(text.as_str())
+                .map_err(|e| BadEdit(format!("CLOUDFLARE_ACCOUNT_ID: {e}")))?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// A zone list that stopped: the API's error as itself (for its exit
+/// status), a runaway list as its message.
+fn zone_list_error(error: ZoneListError) -> anyhow::Error {
+    match error {
+        ZoneListError::Api(api) => api.into(),
+        other => anyhow::anyhow!(other.to_string()),
+    }
+}
+
 /// The id of the zone named `name` (`--zone`).
 async fn find_zone(client: &Client, name: &ZoneName) -> anyhow::Result<String> {
     Ok(find_zone_by_name(client, name).await?.id)
@@ -1239,13 +1254,7 @@ async fn find_zone_by_name(
     client: &Client,
     name: &ZoneName,
 ) -> anyhow::Result<cloudflare_secondary_dns::types::Zone> {
-    let account = match std::env::var("CLOUDFLARE_ACCOUNT_ID") {
-        Ok(text) if !text.is_empty() => Some(
-            AccountIdentifier::try_from(text.as_str())
-                .map_err(|e| BadEdit(format!("CLOUDFLARE_ACCOUNT_ID: {e}")))?,
-        ),
-        _ => None,
-    };
+    let account = account_from_env()?;
     match client.find_zone(name.as_str(), account.as_ref()).await {
         Ok(zone) => Ok(zone),
         Err(FindZoneError::Api(api)) => Err(api.into()),
