@@ -22,6 +22,7 @@ use serde_json::Value;
 mod generated;
 mod bulk;
 mod convert;
+mod doctor;
 mod edit;
 mod groups;
 mod output;
@@ -70,7 +71,9 @@ Exit status:
   7  Cloudflare server error (5xx)
   8  transport: no connection, or it timed out
   9  --wait: the deadline passed before Cloudflare got there (the error says what it last saw)
-  10 a delete declined at the prompt: nothing was sent";
+  10 a delete declined at the prompt: nothing was sent
+  11 doctor: warnings, no failure
+  12 doctor: at least one check failed";
 
 /// The command-line tree: a command per group, a subcommand per operation
 /// (generated), plus `man` and `completions`.
@@ -152,29 +155,30 @@ fn command() -> Command {
         }
         root = root.subcommand(command);
     }
-    root.subcommand(
-        Command::new("man")
-            .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1")
-            .arg(
-                Arg::new("dir")
-                    .long("dir")
-                    .value_name("DIR")
-                    .value_parser(clap::value_parser!(std::path::PathBuf))
-                    .help(
-                        "Write a page per command instead (cf-secondary-dns.1, \
+    root.subcommand(doctor::command())
+        .subcommand(
+            Command::new("man")
+                .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1")
+                .arg(
+                    Arg::new("dir")
+                        .long("dir")
+                        .value_name("DIR")
+                        .value_parser(clap::value_parser!(std::path::PathBuf))
+                        .help(
+                            "Write a page per command instead (cf-secondary-dns.1, \
                          cf-secondary-dns-peers.1, cf-secondary-dns-peers-list.1, …) into DIR",
-                    ),
-            ),
-    )
-    .subcommand(
-        Command::new("completions")
-            .about("Print a shell completion script (bash, zsh, fish, powershell, elvish)")
-            .arg(
-                Arg::new("shell")
-                    .required(true)
-                    .value_parser(clap::value_parser!(clap_complete::Shell)),
-            ),
-    )
+                        ),
+                ),
+        )
+        .subcommand(
+            Command::new("completions")
+                .about("Print a shell completion script (bash, zsh, fish, powershell, elvish)")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
+        )
 }
 
 /// The generated command of `operation`, named for a shell and adjusted where
@@ -827,12 +831,16 @@ fn main() -> ExitCode {
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &page);
         return ExitCode::SUCCESS;
     }
-    let Some((verb, sub_matches)) = sub_matches.subcommand() else {
-        return ExitCode::from(exit::USAGE);
+    let (verb, sub_matches) = match sub_matches.subcommand() {
+        Some(verb) => verb,
+        // A command without verbs.
+        None if name == doctor::NAME => ("", sub_matches),
+        None => return ExitCode::from(exit::USAGE),
     };
     let operation = groups::find(name, verb);
-    let hand_written =
-        (name == "incoming" && verb == bulk::VERB) || (name == "zones" && verb == convert::VERB);
+    let hand_written = (name == "incoming" && verb == bulk::VERB)
+        || (name == "zones" && verb == convert::VERB)
+        || name == doctor::NAME;
     if operation.is_none() && !hand_written {
         return ExitCode::from(exit::USAGE);
     }
@@ -867,6 +875,14 @@ fn main() -> ExitCode {
     }
     let client = client.with_options(options);
     let dry_run = matches.get_flag("dry-run");
+    if name == doctor::NAME {
+        let format = *matches.get_one::<Format>("format").expect("defaulted");
+        // Its own statuses (0, 11, 12); the others' for errors.
+        return match runtime.block_on(doctor::run(&client, sub_matches, format)) {
+            Ok(status) => ExitCode::from(status),
+            Err(err) => ExitCode::from(report(&err)),
+        };
+    }
     if operation.is_none() && name == "zones" {
         return match runtime.block_on(convert::run(&client, sub_matches, &printer, dry_run)) {
             Ok(()) => ExitCode::SUCCESS,

@@ -49,6 +49,8 @@ use tokio::task::JoinHandle;
 
 mod rate_limit;
 use rate_limit::{Limiter, Verdict, seconds_up};
+#[cfg(feature = "primary")]
+pub mod primary;
 pub use rate_limit::{RateLimit, RateLimitStats};
 
 /// The seed's example account (`update-peer.txt`).
