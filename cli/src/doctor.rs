@@ -55,6 +55,17 @@ pub fn command() -> Command {
                 .help("The wait for each DNS answer (default 5)"),
         )
         .arg(
+            Arg::new("name-server")
+                .long("name-server")
+                .value_name("ADDR:PORT")
+                .action(clap::ArgAction::Append)
+                .value_parser(clap::value_parser!(std::net::SocketAddr))
+                .help(
+                    "Ask this server for the served serial (I9) instead of the zone's name \
+                     servers (repeatable; e.g. the stand-in's)",
+                ),
+        )
+        .arg(
             Arg::new("max-transfer-mb")
                 .long("max-transfer-mb")
                 .value_name("MB")
@@ -71,7 +82,11 @@ pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> anyho
     if let Some(mb) = matches.get_one::<u64>("max-transfer-mb") {
         limits = limits.max_transfer_bytes(mb * 1024 * 1024);
     }
-    let doctor = Doctor::new(client.clone()).with_options(DoctorOptions::default().limits(limits));
+    let mut options = DoctorOptions::default().limits(limits);
+    if let Some(servers) = matches.get_many::<std::net::SocketAddr>("name-server") {
+        options = options.served_by(servers.copied().collect());
+    }
+    let doctor = Doctor::new(client.clone()).with_options(options);
     let report = match matches.get_one::<ZoneName>("zone") {
         Some(name) => {
             doctor

@@ -348,7 +348,8 @@ fn help_texts() {
             "incoming",
             "outgoing",
             "zones",
-            "dns-settings"
+            "dns-settings",
+            "doctor"
         ]
     );
     let mut subcommands = 0;

@@ -389,7 +389,8 @@ fn transfer_failure(
         ),
         ProbeError::Tsig(TsigFailure::BadSig | TsigFailure::Other { .. }) => format!(
             "the secret differs: copy the primary's secret for {key_name} (base64) into Cloudflare: \
-             cf-secondary-dns tsigs update --tsig-id {tsig_id} --secret-file FILE"
+             cf-secondary-dns tsigs update --tsig-id {tsig_id} --name {key_name} --algo {algo}. \
+             --secret-file FILE"
         ),
         ProbeError::Tsig(TsigFailure::BadTime { .. }) => {
             "set the primary's clock right (NTP): TSIG allows 300 s".to_owned()
@@ -465,7 +466,11 @@ fn staleness_check(
     let modified = incoming.modified_time.as_ref().and_then(|t| t.time());
     let age = checked.map(|t| (now - t).whole_seconds().max(0));
     let checked_text = match (checked, age) {
-        (Some(t), Some(age)) => format!("checked {} ago ({t})", human(age)),
+        (Some(_), Some(age)) => format!(
+            "checked {} ago ({})",
+            human(age),
+            incoming.checked_time.as_ref().map_or("", |t| t.as_str())
+        ),
         _ => "never checked".to_owned(),
     };
     let Some((p, transferred_here)) = primary else {

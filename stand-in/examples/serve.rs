@@ -4,21 +4,28 @@
 //! ```text
 //! cargo run -p secondary-dns-stand-in --example serve
 //! cargo run -p secondary-dns-stand-in --example serve -- --rate-limit 1200/3   # Cloudflare's policy, time ÷ 100
+//! cargo run -p secondary-dns-stand-in --example serve -- --primary   # and a primary for `doctor`
 //! ```
 //!
 //! It prints the environment to paste into another shell. `--rate-limit
 //! LIMIT/SECONDS` enforces Cloudflare's rate limit with that window (and as
-//! long a lockout).
+//! long a lockout). `--primary` also starts a primary name server on
+//! 127.0.0.1 for `example.com` (TSIG-signed AXFR and IXFR) and wires the
+//! seeded zone to it, so that `doctor --zone example.com` finds it healthy.
 
 use std::time::Duration;
 
+use secondary_dns_stand_in::primary::Primary;
 use secondary_dns_stand_in::{
-    EXAMPLE_ACCOUNT_ID, RateLimit, SEEDED_FULL_ZONE, SEEDED_SECONDARY_ZONE, StandIn,
+    EXAMPLE_ACCOUNT_ID, FIRST_SERIAL, PRIMARY_TSIG_ID, RateLimit, SEEDED_FULL_ZONE,
+    SEEDED_SECONDARY_ZONE, StandIn,
 };
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let with_primary = args.iter().any(|a| a == "--primary");
+    args.retain(|a| a != "--primary");
     let policy = match args.as_slice() {
         [] => None,
         [flag, value] if flag == "--rate-limit" => match value
@@ -39,7 +46,7 @@ async fn main() {
             }
         },
         _ => {
-            eprintln!("usage: serve [--rate-limit LIMIT/SECONDS]");
+            eprintln!("usage: serve [--rate-limit LIMIT/SECONDS] [--primary]");
             std::process::exit(2);
         }
     };
@@ -61,6 +68,39 @@ async fn main() {
         "# Zones: {} (secondary, id {}) and {} (full, id {})",
         SEEDED_SECONDARY_ZONE.1, SEEDED_SECONDARY_ZONE.0, SEEDED_FULL_ZONE.1, SEEDED_FULL_ZONE.0
     );
+    let _primary = if with_primary {
+        Some(start_primary(&stand_in).await)
+    } else {
+        None
+    };
     println!("# then e.g.: cf-secondary-dns peers list --format table   (Ctrl-C here stops it)");
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The key both sides share (base64, as a primary's key file holds it).
+const PRIMARY_SECRET: &[u8] = b"a shared TSIG secret of 32 bytes";
+const PRIMARY_SECRET_BASE64: &str = "YSBzaGFyZWQgVFNJRyBzZWNyZXQgb2YgMzIgYnl0ZXM=";
+
+async fn start_primary(stand_in: &StandIn) -> Primary {
+    let primary = Primary::start(SEEDED_SECONDARY_ZONE.1, FIRST_SERIAL as u32).await;
+    primary.require_key("xfr.example.com.", "hmac-sha256", PRIMARY_SECRET);
+    stand_in.wire_primary(
+        &primary,
+        "xfr.example.com.",
+        "hmac-sha256.",
+        PRIMARY_SECRET_BASE64,
+    );
+    let addr = primary.addr();
+    println!(
+        "# A primary for {} listens on {addr} (UDP and TCP), key xfr.example.com. (hmac-sha256);",
+        SEEDED_SECONDARY_ZONE.1
+    );
+    println!("# the zone's peer local-primary points at it. Try:");
+    println!("#   cf-secondary-dns doctor --zone example.com --name-server {addr} --format table");
+    println!("#   echo b3RoZXIgc2VjcmV0 > wrong.key");
+    println!(
+        "#   cf-secondary-dns tsigs update --tsig-id {PRIMARY_TSIG_ID} --name xfr.example.com. \\\n\
+         #       --algo hmac-sha256. --secret-file wrong.key   # the doctor then names BADSIG"
+    );
+    primary
 }

@@ -233,6 +233,65 @@ impl StandIn {
     }
 }
 
+/// The TSIG key [`StandIn::wire_primary`] adds (its id).
+pub const PRIMARY_TSIG_ID: &str = "5ec0de00000000000000000000000002";
+/// The peer [`StandIn::wire_primary`] adds (its id), named `local-primary`.
+pub const PRIMARY_PEER_ID: &str = "5ec0de00000000000000000000000003";
+
+#[cfg(feature = "primary")]
+impl StandIn {
+    /// Wires the seeded secondary zone (`example.com`) to `primary` as if
+    /// its first transfer had landed: a TSIG key `key_name` (`algo`, the
+    /// base64 `secret`), a peer `local-primary` at the primary's address
+    /// with that key and IXFR on, the zone's incoming configuration at the
+    /// primary's serial, and the zone active (as once its registrar lists
+    /// Cloudflare's name servers).
+    pub fn wire_primary(
+        &self,
+        primary: &primary::Primary,
+        key_name: &str,
+        algo: &str,
+        secret: &str,
+    ) {
+        let (zone_id, zone_name) = SEEDED_SECONDARY_ZONE;
+        let addr = primary.addr();
+        let mut state = lock(&self.state);
+        let account = state
+            .accounts
+            .entry(EXAMPLE_ACCOUNT_ID.to_owned())
+            .or_default();
+        let object = |value: Value| value.as_object().cloned().unwrap_or_default();
+        account.tsigs.insert(
+            PRIMARY_TSIG_ID.to_owned(),
+            object(
+                json!({"id": PRIMARY_TSIG_ID, "name": key_name, "algo": algo, "secret": secret}),
+            ),
+        );
+        account.peers.insert(
+            PRIMARY_PEER_ID.to_owned(),
+            object(
+                json!({"id": PRIMARY_PEER_ID, "name": "local-primary", "ip": addr.ip().to_string(),
+                          "port": addr.port(), "ixfr_enable": true, "tsig_id": PRIMARY_TSIG_ID}),
+            ),
+        );
+        let record = object(json!({
+            "id": zone_id, "name": format!("{zone_name}."), "peers": [PRIMARY_PEER_ID],
+            "auto_refresh_seconds": 86400, "soa_serial": primary.serial(),
+            "created_time": now(), "modified_time": now(), "checked_time": now(),
+        }));
+        state.zones.insert(
+            zone_id.to_owned(),
+            Config::Incoming {
+                record,
+                transfer_in: None,
+            },
+        );
+        if let Some(zone) = state.zone_records.get_mut(zone_id) {
+            zone.insert("status".to_owned(), json!("active"));
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
