@@ -113,7 +113,7 @@ impl Generated {
 }
 
 /// A workspace of the sdk, the mocks and the CLI (with `generated` as their
-/// generated code), the stand-in the examples use, and the consumer.
+/// generated code), the doctor, the stand-in the examples use, and the consumer.
 fn workspace(dir: &Path, generated: &Generated) {
     let _ = std::fs::remove_dir_all(dir);
     for crate_dir in ["sdk", "sdk-httpmock", "cli"] {
@@ -131,8 +131,9 @@ fn workspace(dir: &Path, generated: &Generated) {
     // The crate's front page (its rustdoc).
     std::fs::copy(root().join("sdk/README.md"), dir.join("sdk/README.md")).unwrap();
     std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    // The sdk's examples' dev-dependency.
+    // The sdk's examples' dev-dependency, and the CLI's doctor.
     copy_dir(&root().join("stand-in"), &dir.join("stand-in"));
+    copy_dir(&root().join("doctor"), &dir.join("doctor"));
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let members = manifest
         .lines()
@@ -140,7 +141,7 @@ fn workspace(dir: &Path, generated: &Generated) {
         .expect("the workspace lists its members");
     let manifest = manifest.replace(
         members,
-        r#"members = ["sdk", "sdk-httpmock", "cli", "stand-in", "consumer"]"#,
+        r#"members = ["sdk", "sdk-httpmock", "doctor", "cli", "stand-in", "consumer"]"#,
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::create_dir_all(dir.join("consumer/src")).unwrap();
