@@ -233,9 +233,9 @@ impl StandIn {
     }
 }
 
-/// The TSIG key [`StandIn::wire_primary`] adds (its id).
+/// The TSIG key `StandIn::wire_primary` adds (its id; feature `primary`).
 pub const PRIMARY_TSIG_ID: &str = "5ec0de00000000000000000000000002";
-/// The peer [`StandIn::wire_primary`] adds (its id), named `local-primary`.
+/// The peer `StandIn::wire_primary` adds (its id), named `local-primary`.
 pub const PRIMARY_PEER_ID: &str = "5ec0de00000000000000000000000003";
 
 #[cfg(feature = "primary")]
