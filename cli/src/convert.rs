@@ -29,14 +29,7 @@ pub fn command() -> Command {
              cf-secondary-dns zones convert --zone example.com --to secondary --dry-run\n  \
              cf-secondary-dns zones convert --zone example.com --to secondary --yes",
         )
-        .arg(crate::zone_arg().required_unless_present("zone-id"))
-        .arg(
-            Arg::new("zone-id")
-                .long("zone-id")
-                .value_name("ID")
-                .value_parser(|text: &str| ZoneIdentifier::try_from(text))
-                .help("The zone by its id (32 lowercase hexadecimal characters)"),
-        )
+        .args(crate::zone_args())
         .arg(
             Arg::new("to")
                 .long("to")

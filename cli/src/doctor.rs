@@ -39,14 +39,7 @@ pub fn command() -> Command {
              Exit status: 0 every check ok, 11 warnings, 12 a failure; 2 usage, 3\n\
              configuration, 4 no zone of that name, as for the other commands.",
         )
-        .arg(crate::zone_arg().required_unless_present("zone-id"))
-        .arg(
-            Arg::new("zone-id")
-                .long("zone-id")
-                .value_name("ID")
-                .value_parser(|text: &str| ZoneIdentifier::try_from(text))
-                .help("The zone by its id (32 lowercase hexadecimal characters)"),
-        )
+        .args(crate::zone_args())
         .arg(
             Arg::new("probe-timeout")
                 .long("probe-timeout")

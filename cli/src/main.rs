@@ -720,6 +720,19 @@ fn zone_arg() -> Arg {
         )
 }
 
+/// `--zone NAME` or `--zone-id ID`, one of them required: the arguments of a
+/// hand-written command about one zone.
+fn zone_args() -> [Arg; 2] {
+    [
+        zone_arg().required_unless_present("zone-id"),
+        Arg::new("zone-id")
+            .long("zone-id")
+            .value_name("ID")
+            .value_parser(|text: &str| cloudflare_secondary_dns::ZoneIdentifier::try_from(text))
+            .help("The zone by its id (32 lowercase hexadecimal characters)"),
+    ]
+}
+
 /// Whether a body (its schema) has the field `name`.
 fn has_field(body_schema: Option<&schemars::schema::RootSchema>, name: &str) -> bool {
     body_schema
