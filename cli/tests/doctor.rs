@@ -24,6 +24,21 @@ fn serve_with_primary() -> (
     tokio::sync::oneshot::Sender<()>,
     tokio::sync::oneshot::Sender<()>,
 ) {
+    let (url, primary, _name_server, stop_primary, stop) = serve_fleet(0);
+    (url, primary, stop_primary, stop)
+}
+
+/// As [`serve_with_primary`], with `zones` more secondary zones served by
+/// the same primary, and the stand-in's name server (its address third).
+fn serve_fleet(
+    zones: usize,
+) -> (
+    String,
+    String,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::sync::oneshot::Sender<()>,
+) {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop_primary, primary_stopped) = tokio::sync::oneshot::channel::<()>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -37,16 +52,25 @@ fn serve_with_primary() -> (
             let stand_in = StandIn::start().await;
             let primary = Primary::start("example.com", FIRST_SERIAL as u32).await;
             primary.require_key("xfr.example.com.", "hmac-sha256", SECRET);
-            stand_in.wire_primary(&primary, "xfr.example.com.", "hmac-sha256.", SECRET_B64);
-            tx.send((stand_in.uri(), primary.addr().to_string()))
-                .unwrap();
+            primary.with_state(|state| state.any_zone = true);
+            stand_in.seed_fleet(
+                zones,
+                &primary,
+                "xfr.example.com.",
+                "hmac-sha256.",
+                SECRET_B64,
+            );
+            let name_server = stand_in.start_name_server().await;
+            let addrs = (primary.addr().to_string(), name_server.addr().to_string());
+            tx.send((stand_in.uri(), addrs)).unwrap();
             let _ = primary_stopped.await;
             drop(primary);
             let _ = stopped.await;
+            drop(name_server);
         });
     });
-    let (url, primary) = rx.recv().unwrap();
-    (url, primary, stop_primary, stop)
+    let (url, (primary, name_server)) = rx.recv().unwrap();
+    (url, primary, name_server, stop_primary, stop)
 }
 
 fn no_secret(run: &common::Run) {
@@ -154,4 +178,102 @@ fn a_zone_that_is_not_there_is_not_found() {
     let (url, _primary, _stop_primary, _stop) = serve_with_primary();
     let run = cli(&url, &["doctor", "--zone", "nowhere.example"]);
     assert_eq!(run.status, 4, "{}", run.stderr);
+}
+
+#[test]
+fn the_fleet_a_line_per_zone_ranked_then_a_rerun_of_the_failures() {
+    let (url, _primary, name_server, _stop_primary, _stop) = serve_fleet(30);
+    // One zone whose peer has no IP (a peer made by create has only a name).
+    let created = cli(
+        &url,
+        &["zones", "create", "broken.example", "--type", "secondary"],
+    );
+    assert_eq!(created.status, 0, "{}", created.stderr);
+    let peer: serde_json::Value =
+        serde_json::from_str(&cli(&url, &["peers", "create", "--name", "no-ip"]).stdout).unwrap();
+    let peer_id = peer["id"].as_str().unwrap();
+    let linked = cli(
+        &url,
+        &[
+            "incoming",
+            "create",
+            "--zone",
+            "broken.example",
+            "--peers",
+            peer_id,
+        ],
+    );
+    assert_eq!(linked.status, 0, "{}", linked.stderr);
+
+    let run = cli(
+        &url,
+        &[
+            "doctor",
+            "--all",
+            "--format",
+            "json",
+            "--name-server",
+            &name_server,
+            "--probe-timeout",
+            "2",
+        ],
+    );
+    assert_eq!(run.status, 12, "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON lines"))
+        .collect();
+    // 30 seeded, example.com, broken.example; example.net (full, no
+    // configuration) is not a transfer.
+    assert_eq!(lines.len(), 32, "{}", run.stdout);
+    let failing: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["verdict"] == "failure").collect();
+    assert_eq!(failing.len(), 1, "{}", run.stdout);
+    assert_eq!(failing[0]["zone_name"], "broken.example");
+    // The stand-in's name server answers I9 for every zone.
+    for line in &lines {
+        if line["zone_name"] != "broken.example" {
+            assert_eq!(line["verdict"], "ok", "{line}");
+        }
+    }
+    assert!(run.stderr.contains("32 zones in"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("31 ok, 0 with warnings, 1 failing"),
+        "{}",
+        run.stderr
+    );
+    let ranked = run
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("Most trouble first"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        ranked.contains("broken.example") && ranked.contains("I3"),
+        "{ranked}"
+    );
+    no_secret(&run);
+
+    // Fix it, then rerun only what failed.
+    let dir = std::env::temp_dir().join(format!("doctor-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("fleet.jsonl");
+    std::fs::write(&report, &run.stdout).unwrap();
+    let rerun = cli(
+        &url,
+        &[
+            "doctor",
+            "--rerun-failed",
+            report.to_str().unwrap(),
+            "--format",
+            "json",
+            "--name-server",
+            &name_server,
+        ],
+    );
+    assert_eq!(rerun.status, 12, "still failing: {}", rerun.stderr);
+    assert_eq!(rerun.stdout.lines().count(), 1, "{}", rerun.stdout);
+    assert!(rerun.stderr.contains("1 zones in"), "{}", rerun.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -51,6 +51,19 @@ pub(crate) async fn diagnose(
     checks.push(served_check(doctor, zone, incoming.soa_serial).await);
 }
 
+/// Whether Cloudflare's last recorded change of the zone predates the day
+/// its old transfer addresses stopped working (and that day has passed).
+pub(crate) fn unchanged_since_cutoff(doctor: &Doctor, incoming: &Incoming) -> bool {
+    let cutoff = doctor
+        .options
+        .addresses
+        .old_sources_until
+        .midnight()
+        .assume_utc();
+    let modified = incoming.modified_time.as_ref().and_then(|t| t.time());
+    modified.is_some_and(|m| m < cutoff) && doctor.now() >= cutoff
+}
+
 /// I1: a secondary zone, and its status.
 pub(crate) fn zone_check(zone: &Zone) -> Check {
     let check = Check::named("I1", "zone type and status");
@@ -463,7 +476,6 @@ fn staleness_check(
     let now = doctor.now();
     let refresh = incoming.auto_refresh_seconds.unwrap_or(DEFAULT_REFRESH);
     let checked = incoming.checked_time.as_ref().and_then(|t| t.time());
-    let modified = incoming.modified_time.as_ref().and_then(|t| t.time());
     let age = checked.map(|t| (now - t).whole_seconds().max(0));
     let checked_text = match (checked, age) {
         (Some(_), Some(age)) => format!(
@@ -483,14 +495,13 @@ fn staleness_check(
         return check.ok(format!("up to date; {checked_text}"));
     }
     let addresses = &doctor.options.addresses;
-    let cutoff = addresses.old_sources_until.midnight().assume_utc();
     let key = peers
         .first()
         .and_then(|p| p.key.as_ref())
         .map(|k| k.name.as_str());
     let allow = addresses.allow_list_lines(&zone.name, key).join("\n");
     let sources = addresses.transfer_sources.join(", ");
-    let since_cutoff = modified.is_some_and(|m| m < cutoff) && now >= cutoff;
+    let since_cutoff = unchanged_since_cutoff(doctor, incoming);
     let recent = age.is_some_and(|age| age <= i64::from(refresh) + 300);
     if transferred_here && (recent || since_cutoff) {
         let why = if since_cutoff {

@@ -61,13 +61,17 @@ mod peers;
 pub mod probe;
 mod report;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
-use cloudflare_secondary_dns::extras::zones::FindZoneError;
+use cloudflare_secondary_dns::extras::zones::{FindZoneError, ZoneListError, ZoneQuery};
 use cloudflare_secondary_dns::types::Zone;
+use cloudflare_secondary_dns::types::{Peer, Tsig};
 use cloudflare_secondary_dns::{
     AccountIdentifier, ApiError, Client, ErrorKind, ResponseExt, ZoneIdentifier, ZoneType,
 };
+use futures_util::{Stream, StreamExt};
 use time::OffsetDateTime;
 
 pub use addresses::CloudflareAddresses;
@@ -135,7 +139,23 @@ impl DoctorOptions {
 pub struct Doctor {
     client: Client,
     options: DoctorOptions,
+    /// Account objects read during one fleet run (zones share peers and
+    /// keys); `None` outside one, so a long-lived doctor never answers
+    /// from a stale copy.
+    cache: Option<Arc<AccountCache>>,
 }
+
+/// Peers and TSIG keys by id, read once per fleet run.
+#[derive(Debug, Default)]
+pub(crate) struct AccountCache {
+    pub peers: Mutex<HashMap<String, Peer>>,
+    pub tsigs: Mutex<HashMap<String, Tsig>>,
+}
+
+/// The default number of zones a fleet run diagnoses at once (their API
+/// calls are paced by the client's pacer whatever this is; it bounds the
+/// DNS probes in flight).
+pub const DEFAULT_FLEET_CONCURRENCY: usize = 8;
 
 impl Doctor {
     /// A doctor with the default options.
@@ -143,7 +163,41 @@ impl Doctor {
         Doctor {
             client,
             options: DoctorOptions::default(),
+            cache: None,
         }
+    }
+
+    /// Every zone `query` selects that has a transfer configuration (or is
+    /// a secondary zone without one), diagnosed `concurrency` at a time, in
+    /// the order they complete. Zones are listed page by page as the stream
+    /// is polled; peers and keys are read once for the whole run. A failed
+    /// list ends the stream with its error.
+    pub fn fleet(
+        &self,
+        query: ZoneQuery,
+        concurrency: usize,
+    ) -> impl Stream<Item = Result<ZoneReport, ZoneListError>> + '_ {
+        let doctor = Doctor {
+            cache: Some(Arc::default()),
+            ..self.clone()
+        };
+        let doctor = Arc::new(doctor);
+        self.client
+            .all_zones(query)
+            .map(move |zone| {
+                let doctor = doctor.clone();
+                async move {
+                    match zone {
+                        Ok(zone) => Ok(doctor.diagnose(zone).await),
+                        Err(err) => Err(err),
+                    }
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .filter(|report| {
+                let keep = !matches!(report, Ok(r) if r.direction == Direction::None);
+                async move { keep }
+            })
     }
 
     /// Replaces the options.
@@ -192,6 +246,7 @@ impl Doctor {
             zone_name: None,
             direction: Direction::None,
             checks: vec![check],
+            unchanged_since_cutoff: false,
         }
     }
 
@@ -202,6 +257,7 @@ impl Doctor {
             zone_name: Some(zone.name.clone()),
             direction: Direction::None,
             checks: Vec::new(),
+            unchanged_since_cutoff: false,
         };
         let secondary = zone.type_ == Some(ZoneType::Secondary);
         let incoming = if secondary || zone.type_.is_none() {
@@ -212,6 +268,7 @@ impl Doctor {
         match incoming {
             Ok(config) => {
                 report.direction = Direction::Incoming;
+                report.unchanged_since_cutoff = incoming::unchanged_since_cutoff(self, &config);
                 incoming::diagnose(self, &zone, config, &mut report.checks).await;
                 return report;
             }

@@ -104,6 +104,17 @@ async fn read_peer(
     peer_id: &PeerIdentifier,
 ) -> Result<Peer, ApiError> {
     use cloudflare_secondary_dns::ResponseExt;
+    let cached = doctor.cache.as_ref().and_then(|cache| {
+        cache
+            .peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(peer_id.as_str())
+            .cloned()
+    });
+    if let Some(peer) = cached {
+        return Ok(peer);
+    }
     let sent = doctor
         .client
         .get_peer()
@@ -111,7 +122,12 @@ async fn read_peer(
         .peer_id(peer_id)
         .send()
         .await;
-    sent?.into_result()
+    let peer = sent?.into_result()?;
+    if let Some(cache) = &doctor.cache {
+        let mut peers = cache.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers.insert(peer_id.as_str().to_owned(), peer.clone());
+    }
+    Ok(peer)
 }
 
 async fn read_key(
@@ -120,6 +136,17 @@ async fn read_key(
     tsig_id: &str,
 ) -> Result<KeyLint, ApiError> {
     use cloudflare_secondary_dns::ResponseExt;
+    let cached = doctor.cache.as_ref().and_then(|cache| {
+        cache
+            .tsigs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tsig_id)
+            .cloned()
+    });
+    if let Some(tsig) = cached {
+        return Ok(KeyLint::of(&tsig));
+    }
     let sent = doctor
         .client
         .get_tsig()
@@ -127,5 +154,10 @@ async fn read_key(
         .tsig_id(tsig_id)
         .send()
         .await;
-    Ok(KeyLint::of(&sent?.into_result()?))
+    let tsig = sent?.into_result()?;
+    if let Some(cache) = &doctor.cache {
+        let mut tsigs = cache.tsigs.lock().unwrap_or_else(|e| e.into_inner());
+        tsigs.insert(tsig_id.to_owned(), tsig.clone());
+    }
+    Ok(KeyLint::of(&tsig))
 }

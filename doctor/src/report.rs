@@ -96,8 +96,9 @@ impl CheckBuilder {
     }
 }
 
-/// The doctor's report on one zone.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The doctor's report on one zone. As JSON it also carries its `verdict`
+/// and `summary`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ZoneReport {
     /// The zone's id.
@@ -108,6 +109,35 @@ pub struct ZoneReport {
     pub direction: Direction,
     /// The checks, in the order run.
     pub checks: Vec<Check>,
+    /// Cloudflare last recorded a change of the zone (`modified_time`)
+    /// before its old transfer addresses stopped working (2026-12-01): a
+    /// primary that allows only those has failed every refresh since.
+    pub unchanged_since_cutoff: bool,
+}
+
+impl Serialize for ZoneReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            zone_id: &'a str,
+            zone_name: Option<&'a str>,
+            direction: Direction,
+            verdict: Verdict,
+            summary: String,
+            unchanged_since_cutoff: bool,
+            checks: &'a [Check],
+        }
+        Json {
+            zone_id: &self.zone_id,
+            zone_name: self.zone_name.as_deref(),
+            direction: self.direction,
+            verdict: self.verdict(),
+            summary: self.summary(),
+            unchanged_since_cutoff: self.unchanged_since_cutoff,
+            checks: &self.checks,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl ZoneReport {
@@ -119,6 +149,24 @@ impl ZoneReport {
             .max()
             .unwrap_or(Verdict::Ok)
             .max(Verdict::Ok)
+    }
+
+    /// How troubled the zone is, for ranking a fleet: the worst verdict,
+    /// then the number of failures, then of warnings.
+    pub fn trouble(&self) -> (Verdict, usize, usize) {
+        (
+            self.verdict(),
+            self.count(Verdict::Failure),
+            self.count(Verdict::Warning),
+        )
+    }
+
+    /// The first check with the worst verdict, if any is not ok.
+    pub fn worst(&self) -> Option<&Check> {
+        let worst = self.verdict();
+        (worst > Verdict::Ok)
+            .then(|| self.checks.iter().find(|c| c.verdict == worst))
+            .flatten()
     }
 
     /// How many checks have `verdict`.

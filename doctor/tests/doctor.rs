@@ -12,7 +12,9 @@ use cloudflare_secondary_dns_doctor::{
     Direction, Doctor, DoctorOptions, ProbeError, ProbeLimits, Verdict, ZoneReport,
 };
 use secondary_dns_stand_in::primary::{Behaviour, Primary};
-use secondary_dns_stand_in::{EXAMPLE_ACCOUNT_ID, FIRST_SERIAL, SEEDED_SECONDARY_ZONE, StandIn};
+use secondary_dns_stand_in::{
+    EXAMPLE_ACCOUNT_ID, FIRST_SERIAL, SEEDED_FULL_ZONE, SEEDED_SECONDARY_ZONE, StandIn,
+};
 
 const ZONE: &str = SEEDED_SECONDARY_ZONE.1;
 const KEY_NAME: &str = "xfr.example.com.";
@@ -44,6 +46,46 @@ async fn setup(secret_at_cloudflare: &str, ixfr: bool) -> Setup {
     let primary = Primary::start(ZONE, FIRST_SERIAL as u32).await;
     primary.require_key(KEY_NAME, "hmac-sha256", SECRET);
     let client = client(&stand_in.uri());
+    let (tsig_id, peer_id) =
+        key_and_peer(&client, secret_at_cloudflare, primary.addr(), ixfr).await;
+    let zone_id: ZoneIdentifier = SEEDED_SECONDARY_ZONE.0.parse().unwrap();
+    client
+        .create_incoming()
+        .zone_id(&zone_id)
+        .body(
+            types::IncomingInput::builder()
+                .name(format!("{ZONE}."))
+                .peers(vec![peer_id.parse().unwrap()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The stand-in's first transfer lands on the next read.
+    for _ in 0..2 {
+        client
+            .get_incoming()
+            .zone_id(&zone_id)
+            .send()
+            .await
+            .unwrap();
+    }
+    Setup {
+        _stand_in: stand_in,
+        primary,
+        client,
+        zone_id,
+        tsig_id,
+    }
+}
+
+/// A TSIG key (`KEY_NAME`, hmac-sha256, `secret`) and a peer `primary-1` at
+/// `addr` that uses it, made through the API: their ids.
+async fn key_and_peer(
+    client: &Client,
+    secret: &str,
+    addr: SocketAddr,
+    ixfr: bool,
+) -> (String, String) {
     let tsig = client
         .create_tsig()
         .account_id(EXAMPLE_ACCOUNT_ID)
@@ -51,7 +93,7 @@ async fn setup(secret_at_cloudflare: &str, ixfr: bool) -> Setup {
             types::TsigInput::builder()
                 .name(KEY_NAME)
                 .algo("hmac-sha256.")
-                .secret(secret_at_cloudflare),
+                .secret(secret),
         )
         .send()
         .await
@@ -74,42 +116,15 @@ async fn setup(secret_at_cloudflare: &str, ixfr: bool) -> Setup {
         .body(
             types::PeerUpdate::builder()
                 .name("primary-1")
-                .ip(Some(PeerIp::from(primary.addr().ip())))
-                .port(Some(primary.addr().port()))
+                .ip(Some(PeerIp::from(addr.ip())))
+                .port(Some(addr.port()))
                 .ixfr_enable(Some(ixfr))
                 .tsig_id(Some(tsig.id.clone())),
         )
         .send()
         .await
         .unwrap();
-    let zone_id: ZoneIdentifier = SEEDED_SECONDARY_ZONE.0.parse().unwrap();
-    client
-        .create_incoming()
-        .zone_id(&zone_id)
-        .body(
-            types::IncomingInput::builder()
-                .name(format!("{ZONE}."))
-                .peers(vec![peer.id.parse().unwrap()]),
-        )
-        .send()
-        .await
-        .unwrap();
-    // The stand-in's first transfer lands on the next read.
-    for _ in 0..2 {
-        client
-            .get_incoming()
-            .zone_id(&zone_id)
-            .send()
-            .await
-            .unwrap();
-    }
-    Setup {
-        _stand_in: stand_in,
-        primary,
-        client,
-        zone_id,
-        tsig_id: tsig.id,
-    }
+    (tsig.id, peer.id)
 }
 
 fn quick() -> ProbeLimits {
@@ -413,4 +428,77 @@ async fn an_unsigned_answer_to_a_signed_transfer_is_refused() {
     setup.primary.set_behaviour(Behaviour::Unsigned);
     let report = setup.doctor().await;
     assert_eq!(check(&report, "I6").seen, "the answer is not signed");
+}
+
+#[tokio::test]
+async fn an_outgoing_zone_is_checked_from_cloudflare_to_its_secondary() {
+    let stand_in = StandIn::start().await;
+    let client = client(&stand_in.uri());
+    let (zone_id, zone) = SEEDED_FULL_ZONE;
+    let zone_id: ZoneIdentifier = zone_id.parse().unwrap();
+    // Cloudflare's transfer address, played by a primary on loopback that
+    // holds the zone at the serial the API reports.
+    let cloudflare = Primary::start(zone, FIRST_SERIAL as u32).await;
+    cloudflare.require_key(KEY_NAME, "hmac-sha256", SECRET);
+    // The secondary, one serial behind.
+    let secondary = Primary::start(zone, FIRST_SERIAL as u32 - 1).await;
+    let (_, peer_id) = key_and_peer(&client, SECRET_B64, secondary.addr(), false).await;
+    client
+        .create_outgoing()
+        .zone_id(&zone_id)
+        .body(
+            types::OutgoingInput::builder()
+                .name(format!("{zone}."))
+                .peers(vec![peer_id.parse().unwrap()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let doctor = Doctor::new(client.clone()).with_options(
+        DoctorOptions::default()
+            .limits(quick())
+            .outgoing_transfer(cloudflare.addr()),
+    );
+    let report = doctor.zone(&zone_id).await;
+    assert_eq!(report.direction, Direction::Outgoing);
+    let verdicts: Vec<(&str, Verdict)> = report.checks.iter().map(|c| (c.id, c.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("O1", Verdict::Failure),
+            ("O2", Verdict::Ok),
+            ("O3", Verdict::Warning),
+            ("O4", Verdict::Ok),
+            ("O5", Verdict::Warning),
+        ],
+        "{report:#?}"
+    );
+    assert!(
+        check(&report, "O1")
+            .todo
+            .as_deref()
+            .unwrap()
+            .contains("outgoing enable")
+    );
+    assert!(
+        check(&report, "O4").seen.contains("TSIG verified"),
+        "{:?}",
+        check(&report, "O4")
+    );
+    assert_eq!(
+        check(&report, "O5").seen,
+        format!("serial {}, Cloudflare has {FIRST_SERIAL}", FIRST_SERIAL - 1)
+    );
+
+    client
+        .enable_outgoing()
+        .zone_id(&zone_id)
+        .send()
+        .await
+        .unwrap();
+    secondary.set_serial(FIRST_SERIAL as u32);
+    let report = doctor.zone(&zone_id).await;
+    assert_eq!(check(&report, "O1").verdict, Verdict::Ok);
+    assert_eq!(check(&report, "O5").verdict, Verdict::Ok);
+    assert!(!serde_json::to_string(&report).unwrap().contains(SECRET_B64));
 }

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use secondary_dns_stand_in::primary::Primary;
+use secondary_dns_stand_in::primary::{NameServer, Primary};
 use secondary_dns_stand_in::{
     EXAMPLE_ACCOUNT_ID, FIRST_SERIAL, PRIMARY_TSIG_ID, RateLimit, SEEDED_FULL_ZONE,
     SEEDED_SECONDARY_ZONE, StandIn,
@@ -81,7 +81,7 @@ async fn main() {
 const PRIMARY_SECRET: &[u8] = b"a shared TSIG secret of 32 bytes";
 const PRIMARY_SECRET_BASE64: &str = "YSBzaGFyZWQgVFNJRyBzZWNyZXQgb2YgMzIgYnl0ZXM=";
 
-async fn start_primary(stand_in: &StandIn) -> Primary {
+async fn start_primary(stand_in: &StandIn) -> (Primary, NameServer) {
     let primary = Primary::start(SEEDED_SECONDARY_ZONE.1, FIRST_SERIAL as u32).await;
     primary.require_key("xfr.example.com.", "hmac-sha256", PRIMARY_SECRET);
     stand_in.wire_primary(
@@ -90,17 +90,24 @@ async fn start_primary(stand_in: &StandIn) -> Primary {
         "hmac-sha256.",
         PRIMARY_SECRET_BASE64,
     );
+    let name_server = stand_in.start_name_server().await;
     let addr = primary.addr();
     println!(
         "# A primary for {} listens on {addr} (UDP and TCP), key xfr.example.com. (hmac-sha256);",
         SEEDED_SECONDARY_ZONE.1
     );
-    println!("# the zone's peer local-primary points at it. Try:");
-    println!("#   cf-secondary-dns doctor --zone example.com --name-server {addr} --format table");
+    println!(
+        "# the zone's peer local-primary points at it. Cloudflare's name servers are played by {}. Try:",
+        name_server.addr()
+    );
+    println!(
+        "#   cf-secondary-dns doctor --zone example.com --name-server {} --format table",
+        name_server.addr()
+    );
     println!("#   echo b3RoZXIgc2VjcmV0 > wrong.key");
     println!(
         "#   cf-secondary-dns tsigs update --tsig-id {PRIMARY_TSIG_ID} --name xfr.example.com. \\\n\
          #       --algo hmac-sha256. --secret-file wrong.key   # the doctor then names BADSIG"
     );
-    primary
+    (primary, name_server)
 }

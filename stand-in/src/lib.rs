@@ -290,6 +290,64 @@ impl StandIn {
             zone.insert("status".to_owned(), json!("active"));
         }
     }
+
+    /// Starts a name server on loopback that answers SOA for the stand-in's
+    /// zones with the serial each holds (`soa_serial` of its incoming or
+    /// outgoing configuration), as Cloudflare's name servers would.
+    pub async fn start_name_server(&self) -> primary::NameServer {
+        let state = self.state.clone();
+        primary::NameServer::start(Arc::new(move |name: &str| {
+            let state = lock(&state);
+            let (zone_id, _) = state.zone_records.iter().find(|(_, zone)| {
+                zone.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })?;
+            let record = match state.zones.get(zone_id)? {
+                Config::Incoming { record, .. } | Config::Outgoing { record, .. } => record,
+            };
+            record
+                .get("soa_serial")
+                .and_then(Value::as_u64)
+                .and_then(|serial| u32::try_from(serial).ok())
+        }))
+        .await
+    }
+
+    /// Seeds `count` secondary zones (`zone-0001.example` …), each with an
+    /// incoming configuration whose one peer is `primary` (key as for
+    /// [`wire_primary`](Self::wire_primary)), at the primary's serial: a
+    /// fleet for the doctor, made directly (no API calls to pace). The
+    /// primary should serve any zone (`PrimaryState::any_zone`).
+    pub fn seed_fleet(
+        &self,
+        count: usize,
+        primary: &primary::Primary,
+        key_name: &str,
+        algo: &str,
+        secret: &str,
+    ) {
+        self.wire_primary(primary, key_name, algo, secret);
+        let mut state = lock(&self.state);
+        for i in 1..=count {
+            let zone_id = format!("f1ee7{i:027x}");
+            let name = format!("zone-{i:04}.example");
+            let zone = new_zone(&zone_id, &name, EXAMPLE_ACCOUNT_ID, "secondary", "active");
+            state.zone_records.insert(zone_id.clone(), zone);
+            let record = json!({
+                "id": zone_id, "name": format!("{name}."), "peers": [PRIMARY_PEER_ID],
+                "auto_refresh_seconds": 86400, "soa_serial": primary.serial(),
+                "created_time": now(), "modified_time": now(), "checked_time": now(),
+            });
+            state.zones.insert(
+                zone_id,
+                Config::Incoming {
+                    record: record.as_object().cloned().unwrap_or_default(),
+                    transfer_in: None,
+                },
+            );
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -65,6 +65,9 @@ pub struct PrimaryState {
     pub clock_skew: i64,
     /// How it behaves.
     pub behaviour: Behaviour,
+    /// Serve any zone asked for (the same records under its name), as a
+    /// primary of many zones does; for fleet tests and benchmarks.
+    pub any_zone: bool,
 }
 
 /// A running primary; it stops when dropped.
@@ -110,6 +113,7 @@ impl Primary {
             key: None,
             clock_skew: 0,
             behaviour: Behaviour::Healthy,
+            any_zone: false,
         }));
         let serial = Arc::new(AtomicU32::new(serial));
         let notifies = Arc::new(AtomicU32::new(0));
@@ -193,6 +197,7 @@ struct Snapshot {
     key: Option<Arc<Key>>,
     now: Time48,
     behaviour: Behaviour,
+    any_zone: bool,
 }
 
 impl Shared {
@@ -220,6 +225,7 @@ impl Shared {
             key,
             now: Time48::from_u64(now.max(0) as u64),
             behaviour: state.behaviour,
+            any_zone: state.any_zone,
         })
     }
 }
@@ -324,7 +330,12 @@ fn answers(shared: &Shared, snapshot: &Snapshot, request: Vec<u8>, tcp: bool) ->
     if transfer && snapshot.key.is_some() && matches!(signer, Signer::None) {
         return error(&request, Rcode::NOTAUTH);
     }
-    if !qname.name_eq(&snapshot.zone) && snapshot.behaviour != Behaviour::OtherZone {
+    let zone = if snapshot.any_zone {
+        qname.clone()
+    } else {
+        snapshot.zone.clone()
+    };
+    if !qname.name_eq(&zone) && snapshot.behaviour != Behaviour::OtherZone {
         return error(&request, Rcode::NOTAUTH);
     }
     if transfer && !tcp {
@@ -333,7 +344,7 @@ fn answers(shared: &Shared, snapshot: &Snapshot, request: Vec<u8>, tcp: bool) ->
     let owner = if snapshot.behaviour == Behaviour::OtherZone {
         Name::from_str("other.example.").expect("a name")
     } else {
-        snapshot.zone.clone()
+        zone
     };
     let mut records: Vec<Rr> = Vec::new();
     let soa = Rr::Soa(snapshot.serial);
@@ -577,4 +588,101 @@ async fn endless(stream: &mut TcpStream, snapshot: &Snapshot, request: &[u8]) {
             return;
         }
     }
+}
+
+/// What a name server knows: a zone's serial by its name (lower case, no
+/// trailing dot), or `None` for a zone it does not serve.
+pub type Serials = Arc<dyn Fn(&str) -> Option<u32> + Send + Sync>;
+
+/// A name server on loopback that answers SOA queries (UDP and TCP) for the
+/// zones `serials` knows, REFUSED for others: Cloudflare's name servers as
+/// the doctor's served-serial check (I9) asks them.
+pub struct NameServer {
+    addr: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for NameServer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl NameServer {
+    /// Starts one on a free port of 127.0.0.1 (UDP and TCP alike).
+    ///
+    /// # Panics
+    /// If no loopback port can be bound for both.
+    pub async fn start(serials: Serials) -> NameServer {
+        let (tcp, udp) = bind_pair().await;
+        let addr = tcp.local_addr().expect("bound");
+        let udp_serials = serials.clone();
+        let udp_task = tokio::spawn(async move {
+            let mut buffer = vec![0; 65_535];
+            while let Ok((len, from)) = udp.recv_from(&mut buffer).await {
+                if let Some(answer) = soa_answer(&udp_serials, buffer[..len].to_vec()) {
+                    let _ = udp.send_to(&answer, from).await;
+                }
+            }
+        });
+        let tcp_task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = tcp.accept().await {
+                let serials = serials.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let mut len = [0u8; 2];
+                        if stream.read_exact(&mut len).await.is_err() {
+                            return;
+                        }
+                        let mut request = vec![0; usize::from(u16::from_be_bytes(len))];
+                        if stream.read_exact(&mut request).await.is_err() {
+                            return;
+                        }
+                        let Some(answer) = soa_answer(&serials, request) else {
+                            return;
+                        };
+                        let mut framed = (answer.len() as u16).to_be_bytes().to_vec();
+                        framed.extend_from_slice(&answer);
+                        if stream.write_all(&framed).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        NameServer {
+            addr,
+            tasks: vec![udp_task, tcp_task],
+        }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn soa_answer(serials: &Serials, request: Vec<u8>) -> Option<Vec<u8>> {
+    let request = Message::from_octets(request).ok()?;
+    if request.header().qr() {
+        return None;
+    }
+    let question = request.first_question()?;
+    let name = question.qname().to_string().to_ascii_lowercase();
+    let serial = (question.qtype() == Rtype::SOA)
+        .then(|| serials(name.trim_end_matches('.')))
+        .flatten();
+    let Some(serial) = serial else {
+        return error(&request, Rcode::REFUSED).pop();
+    };
+    let mut answer = MessageBuilder::new_vec()
+        .start_answer(&request, Rcode::NOERROR)
+        .ok()?;
+    answer.header_mut().set_aa(true);
+    Rr::Soa(serial)
+        .push(&mut answer, &question.qname().to_name::<Vec<u8>>())
+        .ok()?;
+    Some(answer.finish())
 }
