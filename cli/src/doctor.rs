@@ -40,6 +40,7 @@ pub fn command() -> Command {
             "Examples:\n  \
              cf-secondary-dns doctor --zone example.com --format table\n  \
              cf-secondary-dns doctor --zone-id 269d8f4853475ca241c4e730be286b20\n  \
+             cf-secondary-dns doctor --zone example.com --fix --fix-timeout 120\n  \
              cf-secondary-dns doctor --all --format json > fleet.jsonl\n  \
              cf-secondary-dns doctor --rerun-failed fleet.jsonl --format table\n\n\
              Exit status: 0 every check ok, 11 warnings, 12 a failure; 2 usage, 3\n\
@@ -99,6 +100,32 @@ pub fn command() -> Command {
                 ),
         )
         .arg(
+            Arg::new("send-notify")
+                .long("send-notify")
+                .action(clap::ArgAction::SetTrue)
+                .help(
+                    "Also send a NOTIFY (signed with the peer's key) to Cloudflare's NOTIFY targets, \
+                     as the primary would; run it from the primary (I10)",
+                ),
+        )
+        .arg(
+            Arg::new("fix")
+                .long("fix")
+                .action(clap::ArgAction::SetTrue)
+                .help(
+                    "Also force a transfer and wait for Cloudflare to check the primary (I12); \
+                     changes nothing but the zone's serial at Cloudflare",
+                ),
+        )
+        .arg(
+            Arg::new("fix-timeout")
+                .long("fix-timeout")
+                .value_name("SECONDS")
+                .requires("fix")
+                .value_parser(clap::value_parser!(u64).range(1..=3600))
+                .help("How long --fix waits (default 300)"),
+        )
+        .arg(
             Arg::new("max-transfer-mb")
                 .long("max-transfer-mb")
                 .value_name("MB")
@@ -118,6 +145,16 @@ pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> anyho
     let mut options = DoctorOptions::default().limits(limits);
     if let Some(servers) = matches.get_many::<std::net::SocketAddr>("name-server") {
         options = options.served_by(servers.copied().collect());
+    }
+    if matches.get_flag("send-notify") {
+        options = options.send_notify(None);
+    }
+    if matches.get_flag("fix") {
+        let seconds = matches
+            .get_one::<u64>("fix-timeout")
+            .copied()
+            .unwrap_or(300);
+        options = options.fix(Duration::from_secs(seconds));
     }
     let doctor = Doctor::new(client.clone()).with_options(options);
     if matches.get_flag("all") || matches.contains_id("rerun-failed") {

@@ -37,16 +37,21 @@ async fn main() {
     let primary = Primary::start("example.com", FIRST_SERIAL as u32).await;
     primary.require_key("xfr.example.com.", "hmac-sha256", SECRET);
     primary.with_state(|state| state.any_zone = true);
-    stand_in.seed_fleet(zones, &primary, "xfr.example.com.", "hmac-sha256.", SECRET_B64);
+    stand_in.seed_fleet(
+        zones,
+        &primary,
+        "xfr.example.com.",
+        "hmac-sha256.",
+        SECRET_B64,
+    );
     let name_server = stand_in.start_name_server().await;
     let client = Client::builder(Credentials::api_token("bench-token"))
         .base_url(stand_in.uri())
         .rate_limit(RateLimit::new(1200, window).expect("a valid limit"))
         .build()
         .expect("a client");
-    let doctor = Doctor::new(client).with_options(
-        DoctorOptions::default().served_by(vec![name_server.addr()]),
-    );
+    let doctor = Doctor::new(client)
+        .with_options(DoctorOptions::default().served_by(vec![name_server.addr()]));
 
     let started = Instant::now();
     let mut counts = [0usize; 4];
@@ -59,11 +64,11 @@ async fn main() {
     let requests = stand_in.requests().len();
     // The pacer's own rule: a burst at once, then one request per interval.
     let limit = RateLimit::new(1200, window).expect("a valid limit");
-    let floor = requests.saturating_sub(limit.burst() as usize) as f64
-        * limit.interval().as_secs_f64();
+    let floor =
+        requests.saturating_sub(limit.burst() as usize) as f64 * limit.interval().as_secs_f64();
     let real = RateLimit::CLOUDFLARE;
-    let real_floor = requests.saturating_sub(real.burst() as usize) as f64
-        * real.interval().as_secs_f64();
+    let real_floor =
+        requests.saturating_sub(real.burst() as usize) as f64 * real.interval().as_secs_f64();
     println!(
         "{} zones, concurrency {concurrency}: {:.2} s; {requests} API requests \
          (the pacer's minimum {floor:.2} s at 1200 per {window:?}, ratio {:.3}; at Cloudflare's \

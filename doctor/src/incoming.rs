@@ -49,6 +49,109 @@ pub(crate) async fn diagnose(
     checks.push(serial_check(primary.map(|p| p.0), incoming.soa_serial));
     checks.push(staleness_check(doctor, zone, &incoming, primary, &peers));
     checks.push(served_check(doctor, zone, incoming.soa_serial).await);
+    if doctor.options.send_notify {
+        checks.push(notify_check(doctor, zone, primary.map(|p| p.0), &peers).await);
+    }
+    if let Some(timeout) = doctor.options.fix {
+        checks.push(fix_check(doctor, zone, &incoming, timeout).await);
+    }
+}
+
+/// I10: a NOTIFY to Cloudflare's targets, signed as the primary signs it.
+async fn notify_check(
+    doctor: &Doctor,
+    zone: &Zone,
+    serial: Option<u32>,
+    peers: &[PeerFacts],
+) -> Check {
+    let check = Check::named("I10", "NOTIFY to Cloudflare");
+    let targets: Vec<SocketAddr> = match &doctor.options.notify_to {
+        Some(targets) => targets.clone(),
+        None => doctor
+            .options
+            .addresses
+            .notify_targets
+            .iter()
+            .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .map(|ip| SocketAddr::new(ip, 53))
+            .collect(),
+    };
+    let key = peers.iter().find_map(PeerFacts::signing_key);
+    let serial = serial.unwrap_or_default();
+    let (mut acknowledged, mut refused, mut silent) = (Vec::new(), Vec::new(), Vec::new());
+    for target in targets {
+        match probe::notify(target, &zone.name, serial, key, &doctor.options.limits).await {
+            Ok(()) => acknowledged.push(target.to_string()),
+            Err(err @ (ProbeError::Rcode { .. } | ProbeError::Tsig(_))) => {
+                refused.push(format!("{target}: {err}"))
+            }
+            Err(err) => silent.push(format!("{target}: {err}")),
+        }
+    }
+    if !refused.is_empty() {
+        return check.failure(
+            format!("refused: {}", refused.join("; ")),
+            format!(
+                "Cloudflare takes NOTIFYs only from a peer's IP or an ACL's range: run this from \
+                 the primary, or allow the address it sends from: cf-secondary-dns acls create \
+                 --name notify-source --ip-range <its /24 or /64> (zone {})",
+                zone.name
+            ),
+        );
+    }
+    if acknowledged.is_empty() {
+        return check.warning(
+            format!("no answer: {}", silent.join("; ")),
+            "check that this host reaches Cloudflare's NOTIFY targets over UDP port 53",
+        );
+    }
+    check.ok(format!("acknowledged by {}", acknowledged.join(", ")))
+}
+
+/// I12: force a transfer and wait for Cloudflare to check the primary.
+async fn fix_check(doctor: &Doctor, zone: &Zone, before: &Incoming, timeout: Duration) -> Check {
+    let check = Check::named("I12", "forced transfer");
+    let forced = doctor.client.force_axfr().zone_id(&zone.id).send().await;
+    if let Err(err) = forced {
+        return check.failure(
+            format!("force_axfr: {err}"),
+            "check the credentials' permissions",
+        );
+    }
+    let waited = doctor
+        .client
+        .wait_for_transfer()
+        .zone_id(&zone.id)
+        .refreshed_since(before)
+        .timeout(timeout)
+        .poll_interval(Duration::from_millis(500), Duration::from_secs(5))
+        .wait()
+        .await;
+    match waited {
+        Ok(after) if after.soa_serial != before.soa_serial => check.ok(format!(
+            "transferred: serial {} (was {})",
+            after
+                .soa_serial
+                .map_or("none".to_owned(), |s| s.to_string()),
+            before
+                .soa_serial
+                .map_or("none".to_owned(), |s| s.to_string())
+        )),
+        Ok(after) => check.warning(
+            format!(
+                "checked at {}; the serial is still {}",
+                after.checked_time.as_ref().map_or("-", |t| t.as_str()),
+                after
+                    .soa_serial
+                    .map_or("none".to_owned(), |s| s.to_string())
+            ),
+            "Cloudflare asked and the primary had nothing newer (or refused it: see I8)",
+        ),
+        Err(err) => check.failure(
+            format!("Cloudflare reports OK but: {err}"),
+            "the transfer did not arrive: see the failures above",
+        ),
+    }
 }
 
 /// Whether Cloudflare's last recorded change of the zone predates the day

@@ -92,6 +92,16 @@ pub struct DoctorOptions {
     pub served_by: Option<Vec<SocketAddr>>,
     /// The time staleness is judged at (`None`: now).
     pub now: Option<OffsetDateTime>,
+    /// I10 (opt-in): send a NOTIFY, signed with the peer's key, to
+    /// Cloudflare's NOTIFY targets, as the primary would.
+    pub send_notify: bool,
+    /// Where I10 sends it (`None`: Cloudflare's published NOTIFY targets,
+    /// port 53).
+    pub notify_to: Option<Vec<SocketAddr>>,
+    /// I12 (opt-in): force a transfer and wait up to this long for
+    /// Cloudflare to check the primary again. It changes nothing but the
+    /// zone's serial at Cloudflare.
+    pub fix: Option<std::time::Duration>,
 }
 
 impl Default for DoctorOptions {
@@ -101,6 +111,9 @@ impl Default for DoctorOptions {
             addresses: CloudflareAddresses::published().clone(),
             served_by: None,
             now: None,
+            send_notify: false,
+            notify_to: None,
+            fix: None,
         }
     }
 }
@@ -124,6 +137,17 @@ impl DoctorOptions {
     /// Sets where the served serial is asked (I9).
     pub fn served_by(mut self, servers: Vec<SocketAddr>) -> Self {
         self.served_by = Some(servers);
+        self
+    }
+    /// Sends a NOTIFY to `targets` (I10); `None` for Cloudflare's.
+    pub fn send_notify(mut self, targets: Option<Vec<SocketAddr>>) -> Self {
+        self.send_notify = true;
+        self.notify_to = targets;
+        self
+    }
+    /// Forces a transfer and waits up to `timeout` for it (I12).
+    pub fn fix(mut self, timeout: std::time::Duration) -> Self {
+        self.fix = Some(timeout);
         self
     }
     /// Judges staleness at `now`.

@@ -281,6 +281,27 @@ pub async fn query_soa(
     })
 }
 
+/// Sends `server` a NOTIFY for `zone` at `serial` over UDP, signed with
+/// `key`, as a primary tells its secondaries of a change; `Ok` when it
+/// answers NOERROR.
+pub async fn notify(
+    server: SocketAddr,
+    zone: &str,
+    serial: u32,
+    key: Option<&SigningKey>,
+    limits: &ProbeLimits,
+) -> Result<(), ProbeError> {
+    let zone_name = zone_name(zone)?;
+    let (request, id, mut verifier) =
+        build(&zone_name, Rtype::SOA, None, Some(serial), key, false)?;
+    let deadline = Instant::now() + limits.timeout;
+    let bytes = exchange_udp(server, &request, deadline, limits.timeout).await?;
+    let mut message = parse(bytes)?;
+    check_answer(&message, id, &zone_name, Rtype::SOA, false)?;
+    verifier.verify(&mut message)?;
+    check_rcode(&message)
+}
+
 /// Transfers `zone` from `server` over TCP (AXFR, or IXFR from a serial),
 /// signed with `key`; every signed message's TSIG is verified, records are
 /// counted, not kept.
@@ -561,15 +582,48 @@ fn request(
     key: Option<&SigningKey>,
     sequence: bool,
 ) -> Result<(Vec<u8>, u16, Verifier), ProbeError> {
+    build(zone, qtype, ixfr_since, None, key, sequence)
+}
+
+/// A request: a query (with an IXFR's serial in authority), or a NOTIFY
+/// (RFC 1996: opcode NOTIFY, the zone's SOA and its serial in answer).
+fn build(
+    zone: &Name<Vec<u8>>,
+    qtype: Rtype,
+    ixfr_since: Option<u32>,
+    notify_serial: Option<u32>,
+    key: Option<&SigningKey>,
+    sequence: bool,
+) -> Result<(Vec<u8>, u16, Verifier), ProbeError> {
     let id = fastrand::u16(..);
     let too_long = |_| ProbeError::Malformed {
         detail: "the request does not fit in a DNS message".to_owned(),
     };
     let mut builder = MessageBuilder::new_vec();
     builder.header_mut().set_id(id);
+    if notify_serial.is_some() {
+        builder
+            .header_mut()
+            .set_opcode(domain::base::iana::Opcode::NOTIFY);
+        builder.header_mut().set_aa(true);
+    }
     let mut question = builder.question();
     question.push((zone, qtype)).map_err(too_long)?;
-    let mut authority = question.authority();
+    let mut answer = question.answer();
+    if let Some(serial) = notify_serial {
+        let root = Name::root_vec();
+        let soa = Soa::new(
+            root.clone(),
+            root,
+            Serial(serial),
+            Ttl::ZERO,
+            Ttl::ZERO,
+            Ttl::ZERO,
+            Ttl::ZERO,
+        );
+        answer.push((zone, 0, soa)).map_err(too_long)?;
+    }
+    let mut authority = answer.authority();
     if let Some(serial) = ixfr_since {
         // RFC 1995 §3: the client's SOA in the authority section; only its
         // serial is read.

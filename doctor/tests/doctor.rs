@@ -502,3 +502,67 @@ async fn an_outgoing_zone_is_checked_from_cloudflare_to_its_secondary() {
     assert_eq!(check(&report, "O5").verdict, Verdict::Ok);
     assert!(!serde_json::to_string(&report).unwrap().contains(SECRET_B64));
 }
+
+#[tokio::test]
+async fn opt_in_notify_and_fix() {
+    let setup = setup(SECRET_B64, false).await;
+    let options = DoctorOptions::default()
+        .limits(quick())
+        .send_notify(Some(vec![setup.primary.addr()]))
+        .fix(Duration::from_secs(10));
+    let report = setup.doctor_with(options).await;
+    let notify = check(&report, "I10");
+    assert_eq!(notify.verdict, Verdict::Ok, "{notify:?}");
+    assert_eq!(
+        setup.primary.notifies(),
+        1,
+        "the NOTIFY arrived, signed and answered"
+    );
+    let fix = check(&report, "I12");
+    assert_eq!(fix.verdict, Verdict::Ok, "{fix:?}");
+    assert_eq!(
+        fix.seen,
+        format!(
+            "transferred: serial {} (was {FIRST_SERIAL})",
+            FIRST_SERIAL + 1
+        )
+    );
+
+    // A NOTIFY refused: the source is neither a peer's IP nor in an ACL.
+    setup.primary.set_behaviour(Behaviour::Refuse);
+    let options = DoctorOptions::default()
+        .limits(quick())
+        .send_notify(Some(vec![setup.primary.addr()]));
+    let report = setup.doctor_with(options).await;
+    let notify = check(&report, "I10");
+    assert_eq!(notify.verdict, Verdict::Failure, "{notify:?}");
+    assert!(notify.todo.as_deref().unwrap().contains("acls create"));
+}
+
+#[tokio::test]
+async fn an_md5_key_cannot_be_tested_and_says_so() {
+    let setup = setup(SECRET_B64, false).await;
+    setup
+        .client
+        .update_tsig()
+        .account_id(EXAMPLE_ACCOUNT_ID)
+        .tsig_id(setup.tsig_id.as_str())
+        .body(
+            types::TsigInput::builder()
+                .name(KEY_NAME)
+                .algo("hmac-md5.sig-alg.reg.int.")
+                .secret(SECRET_B64),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = setup.doctor().await;
+    assert_eq!(check(&report, "I4").verdict, Verdict::Warning);
+    let transfer = check(&report, "I6");
+    assert_eq!(transfer.verdict, Verdict::Warning, "{transfer:?}");
+    assert!(
+        transfer.seen.starts_with("cannot test: hmac-md5"),
+        "{}",
+        transfer.seen
+    );
+}

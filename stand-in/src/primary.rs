@@ -310,10 +310,6 @@ fn answers(shared: &Shared, snapshot: &Snapshot, request: Vec<u8>, tcp: bool) ->
         return error(&request, Rcode::FORMERR);
     };
     let (qname, qtype) = (question.qname().to_name::<Vec<u8>>(), question.qtype());
-    if request.header().opcode() == domain::base::iana::Opcode::NOTIFY {
-        shared.notifies.fetch_add(1, Ordering::SeqCst);
-        return error(&request, Rcode::NOERROR);
-    }
     if snapshot.behaviour == Behaviour::Refuse {
         return error(&request, Rcode::REFUSED);
     }
@@ -327,6 +323,16 @@ fn answers(shared: &Shared, snapshot: &Snapshot, request: Vec<u8>, tcp: bool) ->
             Err(answer) => return vec![answer],
         },
     };
+    if request.header().opcode() == domain::base::iana::Opcode::NOTIFY {
+        shared.notifies.fetch_add(1, Ordering::SeqCst);
+        let Ok(answer) = MessageBuilder::new_vec().start_answer(&request, Rcode::NOERROR) else {
+            return Vec::new();
+        };
+        let mut additional = answer.additional();
+        let mut signer = signer;
+        signer.sign(&mut additional, snapshot.now);
+        return vec![additional.finish()];
+    }
     if transfer && snapshot.key.is_some() && matches!(signer, Signer::None) {
         return error(&request, Rcode::NOTAUTH);
     }
