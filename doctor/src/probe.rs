@@ -527,6 +527,13 @@ fn has_tsig(message: &Message<Vec<u8>>) -> bool {
     })
 }
 
+/// The TSIG error a primary's answer (one DNS message) carries, if it is a
+/// NOTAUTH with one: read from the record alone, before (and whatever) its
+/// MAC says, as the doctor reads every answer.
+pub fn answer_tsig_failure(answer: &[u8]) -> Option<TsigFailure> {
+    tsig_error(&Message::from_octets(answer.to_vec()).ok()?)
+}
+
 /// The TSIG error of a NOTAUTH answer, read before any MAC check.
 fn tsig_error(message: &Message<Vec<u8>>) -> Option<TsigFailure> {
     if message.header().rcode() != Rcode::NOTAUTH {
