@@ -423,6 +423,26 @@ async fn hostile_primaries_get_typed_errors_never_a_hang() {
 }
 
 #[tokio::test]
+async fn an_answer_signed_with_another_secret_is_named() {
+    let setup = setup(SECRET_B64, false).await;
+    setup.primary.set_behaviour(Behaviour::BadSignature);
+    let report = setup.doctor().await;
+    let transfer = check(&report, "I6");
+    assert_eq!(transfer.verdict, Verdict::Failure);
+    assert_eq!(
+        transfer.seen,
+        "the answer's signature does not verify: bad signature"
+    );
+    assert!(
+        transfer
+            .todo
+            .as_deref()
+            .unwrap()
+            .contains("signs with another secret")
+    );
+}
+
+#[tokio::test]
 async fn an_unsigned_answer_to_a_signed_transfer_is_refused() {
     let setup = setup(SECRET_B64, false).await;
     setup.primary.set_behaviour(Behaviour::Unsigned);

@@ -49,6 +49,8 @@ pub enum Behaviour {
     OtherZone,
     /// Answers signed requests without a signature.
     Unsigned,
+    /// Signs its answers with another secret under the key's name.
+    BadSignature,
 }
 
 /// What the primary holds; change it while it runs.
@@ -333,6 +335,10 @@ fn answers(shared: &Shared, snapshot: &Snapshot, request: Vec<u8>, tcp: bool) ->
         signer.sign(&mut additional, snapshot.now);
         return vec![additional.finish()];
     }
+    let signer = match (&snapshot.key, snapshot.behaviour) {
+        (Some(key), Behaviour::BadSignature) => impostor(key, &request, snapshot.now, transfer),
+        _ => signer,
+    };
     if transfer && snapshot.key.is_some() && matches!(signer, Signer::None) {
         return error(&request, Rcode::NOTAUTH);
     }
@@ -470,6 +476,39 @@ impl Signer {
             }
         }
     }
+}
+
+/// A signer of answers with another secret under `key`'s name: a request
+/// like `request`, signed with that secret, verified with it.
+fn impostor(key: &Arc<Key>, request: &Message<Vec<u8>>, now: Time48, sequence: bool) -> Signer {
+    let name = key.name().clone();
+    let Ok(other) = Key::new(
+        key.algorithm(),
+        b"another secret entirely",
+        name,
+        None,
+        None,
+    ) else {
+        return Signer::None;
+    };
+    let other = Arc::new(other);
+    let Some(question) = request.first_question() else {
+        return Signer::None;
+    };
+    let mut builder = MessageBuilder::new_vec();
+    builder.header_mut().set_id(request.header().id());
+    let mut questions = builder.question();
+    if questions.push(question).is_err() {
+        return Signer::None;
+    }
+    let mut additional = questions.additional();
+    if domain::tsig::ClientTransaction::request(other.clone(), &mut additional, now).is_err() {
+        return Signer::None;
+    }
+    let Ok(mut forged) = Message::from_octets(additional.finish()) else {
+        return Signer::None;
+    };
+    tsig_request(&other, &mut forged, now, sequence).unwrap_or(Signer::None)
 }
 
 /// Checks a request's TSIG as BIND does; the error answer otherwise.
