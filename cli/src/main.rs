@@ -20,6 +20,7 @@ use serde_json::Value;
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, unused_variables, dead_code, clippy::all, clippy::pedantic)]
 mod generated;
+mod as_code;
 mod bulk;
 mod convert;
 mod doctor;
@@ -73,7 +74,8 @@ Exit status:
   9  --wait: the deadline passed before Cloudflare got there (the error says what it last saw)
   10 a delete declined at the prompt: nothing was sent
   11 doctor: warnings, no failure
-  12 doctor: at least one check failed";
+  12 doctor: at least one check failed
+  13 plan --expect-no-changes: something would change";
 
 /// The command-line tree: a command per group, a subcommand per operation
 /// (generated), plus `man` and `completions`.
@@ -156,6 +158,7 @@ fn command() -> Command {
         root = root.subcommand(command);
     }
     root.subcommand(doctor::command())
+        .subcommands(as_code::commands())
         .subcommand(
             Command::new("man")
                 .about("Print the man page (roff): cf-secondary-dns man > cf-secondary-dns.1")
@@ -847,13 +850,14 @@ fn main() -> ExitCode {
     let (verb, sub_matches) = match sub_matches.subcommand() {
         Some(verb) => verb,
         // A command without verbs.
-        None if name == doctor::NAME => ("", sub_matches),
+        None if name == doctor::NAME || as_code::COMMANDS.contains(&name) => ("", sub_matches),
         None => return ExitCode::from(exit::USAGE),
     };
     let operation = groups::find(name, verb);
     let hand_written = (name == "incoming" && verb == bulk::VERB)
         || (name == "zones" && verb == convert::VERB)
-        || name == doctor::NAME;
+        || name == doctor::NAME
+        || as_code::COMMANDS.contains(&name);
     if operation.is_none() && !hand_written {
         return ExitCode::from(exit::USAGE);
     }
@@ -893,6 +897,16 @@ fn main() -> ExitCode {
         // Its own statuses (0, 11, 12); the others' for errors.
         return match runtime.block_on(doctor::run(&client, sub_matches, format)) {
             Ok(status) => ExitCode::from(status),
+            Err(err) => ExitCode::from(report(&err)),
+        };
+    }
+    if as_code::COMMANDS.contains(&name) {
+        let format = *matches.get_one::<Format>("format").expect("defaulted");
+        return match runtime.block_on(as_code::run(&client, name, sub_matches, format)) {
+            Ok(status) => ExitCode::from(status),
+            Err(err) if matches!(err.downcast_ref::<Stopped>(), Some(Stopped::NotConfirmed)) => {
+                ExitCode::from(exit::DECLINED)
+            }
             Err(err) => ExitCode::from(report(&err)),
         };
     }

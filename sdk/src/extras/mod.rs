@@ -3,5 +3,6 @@
 //! public API.
 
 pub mod bulk;
+pub mod reconcile;
 pub mod waiters;
 pub mod zones;
