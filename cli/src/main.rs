@@ -902,7 +902,7 @@ fn main() -> ExitCode {
     }
     if as_code::COMMANDS.contains(&name) {
         let format = *matches.get_one::<Format>("format").expect("defaulted");
-        return match runtime.block_on(as_code::run(&client, name, sub_matches, format)) {
+        return match runtime.block_on(as_code::run(&client, name, sub_matches, format, dry_run)) {
             Ok(status) => ExitCode::from(status),
             Err(err) if matches!(err.downcast_ref::<Stopped>(), Some(Stopped::NotConfirmed)) => {
                 ExitCode::from(exit::DECLINED)

@@ -349,7 +349,11 @@ fn help_texts() {
             "outgoing",
             "zones",
             "dns-settings",
-            "doctor"
+            "doctor",
+            "plan",
+            "apply",
+            "export",
+            "schema"
         ]
     );
     let mut subcommands = 0;

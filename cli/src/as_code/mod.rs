@@ -105,6 +105,7 @@ pub async fn run(
     name: &str,
     matches: &ArgMatches,
     format: Format,
+    dry_run: bool,
 ) -> anyhow::Result<u8> {
     if name == "schema" {
         println!("{}", json_text(&file::schema(), true));
@@ -134,6 +135,10 @@ pub async fn run(
         return Ok(if changes { CHANGES } else { 0 });
     }
     if plan.is_empty() {
+        return Ok(0);
+    }
+    if dry_run {
+        eprintln!("dry run: nothing was sent");
         return Ok(0);
     }
     if !matches.get_flag("yes") {
