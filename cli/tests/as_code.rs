@@ -327,3 +327,48 @@ fn an_account_with_duplicate_names_exports_with_a_suffix_and_says_so() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn apply_wait_brings_the_first_transfer_and_enables_outgoing() {
+    let (url, _server, _stop) = stand_in();
+    let dir = temp("wait");
+    let file = dir.join("w.toml");
+    std::fs::write(
+        &file,
+        "[peers.bind-1]\nip = \"192.0.2.10\"\nport = 53\n\n\
+         [zones.\"example.org\".incoming]\npeers = [\"bind-1\"]\n\n\
+         [zones.\"example.net\".outgoing]\npeers = [\"bind-1\"]\nenabled = true\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let applied = cli(
+        &url,
+        &[
+            "apply",
+            file,
+            "--yes",
+            "--wait",
+            "--wait-timeout",
+            "30",
+            "--format",
+            "table",
+        ],
+    );
+    assert_eq!(applied.status, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied
+            .stderr
+            .contains("example.org: transferred, serial 2019102400"),
+        "{}",
+        applied.stderr
+    );
+    assert!(
+        applied
+            .stderr
+            .contains("example.net: outgoing transfers Enabled"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(cli(&url, &["plan", file, "--expect-no-changes"]).status, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

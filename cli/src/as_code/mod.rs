@@ -88,6 +88,24 @@ pub fn commands() -> Vec<Command> {
                     .long("yes")
                     .action(ArgAction::SetTrue)
                     .help("Apply without asking (needed when standard input is not a terminal)"),
+            )
+            .arg(
+                Arg::new("wait")
+                    .long("wait")
+                    .action(ArgAction::SetTrue)
+                    .help(
+                        "Then force a transfer of each zone whose incoming configuration changed and \
+                         wait until Cloudflare checked its primary, and wait for outgoing zones to \
+                         be enabled",
+                    ),
+            )
+            .arg(
+                Arg::new("wait-timeout")
+                    .long("wait-timeout")
+                    .value_name("SECONDS")
+                    .requires("wait")
+                    .value_parser(clap::value_parser!(u64).range(1..=86_400))
+                    .help("The deadline for --wait, for all zones together (default 300)"),
             ),
         Command::new("export")
             .about("Write the account's zone transfers as a transfers file (secrets as env: references)")
@@ -165,7 +183,81 @@ pub async fn run(
         })
         .await?;
     eprintln!("Applied {} changes.", plan.changes.len());
+    if matches.get_flag("wait") {
+        let seconds = matches
+            .get_one::<u64>("wait-timeout")
+            .copied()
+            .unwrap_or(300);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        wait(client, &account, &plan, deadline).await?;
+    }
     Ok(0)
+}
+
+/// `apply --wait`: each zone whose incoming configuration changed gets a
+/// forced transfer and is waited for until Cloudflare checked its primary;
+/// each zone whose outgoing transfers were enabled, until they are. One
+/// deadline for all.
+async fn wait(
+    client: &Client,
+    account: &AccountIdentifier,
+    plan: &Plan,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<()> {
+    use cloudflare_secondary_dns::extras::reconcile::Object;
+    let zone_id = |name: &str| {
+        let name = name.to_owned();
+        async move {
+            client
+                .find_zone(&name, Some(account))
+                .await
+                .map(|zone| zone.id)
+                .map_err(|err| anyhow::anyhow!("{err}"))
+        }
+    };
+    for change in &plan.changes {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match (&change.object, change.action) {
+            (Object::Incoming(name), Action::Create | Action::Update) => {
+                let id = zone_id(name).await?;
+                let before = client
+                    .get_incoming()
+                    .zone_id(id.as_str())
+                    .send()
+                    .await?
+                    .into_result()?;
+                client.force_axfr().zone_id(id.as_str()).send().await?;
+                let after = client
+                    .wait_for_transfer()
+                    .zone_id(id.as_str())
+                    .refreshed_since(&before)
+                    .timeout(left)
+                    .wait()
+                    .await?;
+                let serial = after
+                    .soa_serial
+                    .map_or("none".to_owned(), |s| s.to_string());
+                eprintln!("{name}: transferred, serial {serial}");
+            }
+            (Object::OutgoingEnabled(name), _)
+                if change
+                    .fields
+                    .iter()
+                    .any(|f| f.new.as_deref() == Some("true")) =>
+            {
+                let id = zone_id(name).await?;
+                let status = client
+                    .wait_for_outgoing_enabled()
+                    .zone_id(id.as_str())
+                    .timeout(left)
+                    .wait()
+                    .await?;
+                eprintln!("{name}: outgoing transfers {status}");
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn too_much_pruning(plan: &Plan) -> bool {
