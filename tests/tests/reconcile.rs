@@ -139,10 +139,10 @@ async fn an_apply_interrupted_after_every_k_changes_is_finished_by_a_rerun_witho
             tokio::spawn(async move {
                 client
                     .apply(&account(), &plan, move |_| {
-                        if counted.fetch_add(1, Ordering::SeqCst) + 1 == k {
-                            if let Some(stop) = stop.take() {
-                                let _ = stop.send(());
-                            }
+                        if counted.fetch_add(1, Ordering::SeqCst) + 1 == k
+                            && let Some(stop) = stop.take()
+                        {
+                            let _ = stop.send(());
                         }
                     })
                     .await

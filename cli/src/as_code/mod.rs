@@ -179,7 +179,7 @@ pub async fn run(
     }
     client
         .apply(&account, &plan, |change| {
-            eprintln!("{} {}", "done:", visible(&change.to_string()));
+            eprintln!("done: {}", visible(&change.to_string()));
         })
         .await?;
     eprintln!("Applied {} changes.", plan.changes.len());

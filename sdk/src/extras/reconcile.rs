@@ -1259,8 +1259,8 @@ fn diff(plan: &mut Plan, prune: bool) {
     }
     // Creates and updates in Cloudflare's order, deletes after them; the
     // configuration deletes come before the peers they name.
-    plan.changes.sort_by_key(|change| {
-        let rank = match (&change.object, change.action) {
+    plan.changes
+        .sort_by_key(|change| match (&change.object, change.action) {
             (_, Action::Delete) => match change.object {
                 Object::Incoming(_) | Object::Outgoing(_) => 10,
                 Object::Acl(_) => 11,
@@ -1273,7 +1273,5 @@ fn diff(plan: &mut Plan, prune: bool) {
             (Object::Zone(_), _) => 3,
             (Object::Incoming(_) | Object::Outgoing(_), _) => 4,
             (Object::OutgoingEnabled(_), _) => 5,
-        };
-        rank
-    });
+        });
 }
