@@ -618,33 +618,15 @@ fn build(
     question.push((zone, qtype)).map_err(too_long)?;
     let mut answer = question.answer();
     if let Some(serial) = notify_serial {
-        let root = Name::root_vec();
-        let soa = Soa::new(
-            root.clone(),
-            root,
-            Serial(serial),
-            Ttl::ZERO,
-            Ttl::ZERO,
-            Ttl::ZERO,
-            Ttl::ZERO,
-        );
-        answer.push((zone, 0, soa)).map_err(too_long)?;
+        answer.push((zone, 0, bare_soa(serial))).map_err(too_long)?;
     }
     let mut authority = answer.authority();
     if let Some(serial) = ixfr_since {
         // RFC 1995 §3: the client's SOA in the authority section; only its
         // serial is read.
-        let root = Name::root_vec();
-        let soa = Soa::new(
-            root.clone(),
-            root,
-            Serial(serial),
-            Ttl::ZERO,
-            Ttl::ZERO,
-            Ttl::ZERO,
-            Ttl::ZERO,
-        );
-        authority.push((zone, 0, soa)).map_err(too_long)?;
+        authority
+            .push((zone, 0, bare_soa(serial)))
+            .map_err(too_long)?;
     }
     let mut additional = authority.additional();
     let now = Time48::now();
@@ -659,6 +641,13 @@ fn build(
         ),
     };
     Ok((additional.finish(), id, verifier))
+}
+
+/// An SOA that carries only a serial (what NOTIFY and IXFR requests send).
+fn bare_soa(serial: u32) -> Soa<Name<Vec<u8>>> {
+    let root = Name::root_vec();
+    let zero = Ttl::ZERO;
+    Soa::new(root.clone(), root, Serial(serial), zero, zero, zero, zero)
 }
 
 fn parse(bytes: Vec<u8>) -> Result<Message<Vec<u8>>, ProbeError> {

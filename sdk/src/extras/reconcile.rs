@@ -526,7 +526,7 @@ impl Client {
                             .account_id(account)
                             .tsig_id(id.as_str())
                             .body(body);
-                        sent.send().await?.into_result()?
+                        sent.send().await?.into_result()?.id
                     }
                     None => {
                         let sent = self
@@ -535,13 +535,11 @@ impl Client {
                             .body(body)
                             .send()
                             .await;
-                        match self.created(sent, || self.find_tsig(account, name)).await? {
-                            Some(tsig) => tsig,
-                            None => unreachable_created(),
-                        }
+                        self.created(account, &change.object, sent, |t| t.id.clone())
+                            .await?
                     }
                 };
-                ids.tsigs.insert(name.clone(), made.id);
+                ids.tsigs.insert(name.clone(), made);
             }
             (Object::Peer(name), Action::Create | Action::Update) => {
                 let peer_id = match ids.peers.get(name) {
@@ -554,13 +552,11 @@ impl Client {
                             .body(body)
                             .send()
                             .await;
-                        let peer =
-                            match self.created(sent, || self.find_peer(account, name)).await? {
-                                Some(peer) => peer,
-                                None => unreachable_created(),
-                            };
-                        ids.peers.insert(name.clone(), peer.id.clone());
-                        peer.id
+                        let id = self
+                            .created(account, &change.object, sent, |p| p.id.clone())
+                            .await?;
+                        ids.peers.insert(name.clone(), id.clone());
+                        id
                     }
                 };
                 let peer = &desired.peers[name];
@@ -598,40 +594,27 @@ impl Client {
                             .body(body)
                             .send()
                             .await;
-                        let acl = match self.created(sent, || self.find_acl(account, name)).await? {
-                            Some(acl) => acl,
-                            None => unreachable_created(),
-                        };
-                        ids.acls.insert(name.clone(), acl.id);
+                        let id = self
+                            .created(account, &change.object, sent, |a| a.id.clone())
+                            .await?;
+                        ids.acls.insert(name.clone(), id);
                     }
                 }
             }
             (Object::Zone(name), Action::Create) => {
-                let zone_type = desired
-                    .zones
-                    .iter()
-                    .find(|(n, _)| trimmed(n) == *name)
-                    .and_then(|(_, z)| z.type_.clone());
+                let zone_type = desired_zone(desired, name).and_then(|z| z.type_.clone());
                 let body = ZoneCreate::builder()
                     .name(name.as_str())
                     .account(ZoneAccountRef::builder().id(account.clone()))
                     .type_(zone_type);
                 let sent = self.create_zone().body(body).send().await;
-                let zone = match self
-                    .created(sent, || self.find_zone_opt(account, name))
-                    .await?
-                {
-                    Some(zone) => zone,
-                    None => unreachable_created(),
-                };
-                ids.zones.insert(name.clone(), zone.id);
+                let id = self
+                    .created(account, &change.object, sent, |z| z.id.clone())
+                    .await?;
+                ids.zones.insert(name.clone(), id);
             }
             (Object::Zone(name), Action::Update) => {
-                let zone_type = desired
-                    .zones
-                    .iter()
-                    .find(|(n, _)| trimmed(n) == *name)
-                    .and_then(|(_, z)| z.type_.clone());
+                let zone_type = desired_zone(desired, name).and_then(|z| z.type_.clone());
                 let body = crate::types::ZoneEdit::builder().type_(zone_type);
                 self.edit_zone()
                     .zone_id(ids.zone(name)?.as_str())
@@ -787,80 +770,55 @@ impl Client {
         Ok(())
     }
 
-    /// A create's result; when its answer was lost (the request may have
-    /// landed), the object found by name instead, or the error.
-    async fn created<E, T, F, Fut>(
+    /// A create's id; when its answer was lost (the request may have
+    /// landed), the id of the object found by name instead, or the error.
+    async fn created<E: crate::envelope::Envelope>(
         &self,
+        account: &AccountIdentifier,
+        object: &Object,
         sent: Result<progenitor_client::ResponseValue<E>, ApiError>,
-        find: F,
-    ) -> Result<Option<T>, ReconcileError>
-    where
-        E: crate::envelope::Envelope<Result = T>,
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Option<T>, ReconcileError>>,
-    {
+        id: impl Fn(&E::Result) -> String,
+    ) -> Result<String, ReconcileError> {
         match sent.and_then(ResponseExt::into_result) {
-            Ok(made) => Ok(Some(made)),
-            Err(err) if lost(&err) => match find().await? {
-                Some(found) => Ok(Some(found)),
+            Ok(made) => Ok(id(&made)),
+            Err(err) if lost(&err) => match self.find_id(account, object).await? {
+                Some(found) => Ok(found),
                 None => Err(err.into()),
             },
             Err(err) => Err(err.into()),
         }
     }
 
-    async fn find_tsig(
+    /// The id of the object of that name, read anew.
+    async fn find_id(
         &self,
         account: &AccountIdentifier,
-        name: &str,
-    ) -> Result<Option<Tsig>, ReconcileError> {
-        let all = self
-            .list_tsigs()
-            .account_id(account)
-            .send()
-            .await?
-            .into_result()?;
-        Ok(all.into_iter().find(|t| t.name == name))
-    }
-
-    async fn find_peer(
-        &self,
-        account: &AccountIdentifier,
-        name: &str,
-    ) -> Result<Option<Peer>, ReconcileError> {
-        let all = self
-            .list_peers()
-            .account_id(account)
-            .send()
-            .await?
-            .into_result()?;
-        Ok(all.into_iter().find(|p| p.name == name))
-    }
-
-    async fn find_acl(
-        &self,
-        account: &AccountIdentifier,
-        name: &str,
-    ) -> Result<Option<Acl>, ReconcileError> {
-        let all = self
-            .list_acls()
-            .account_id(account)
-            .send()
-            .await?
-            .into_result()?;
-        Ok(all.into_iter().find(|a| a.name == name))
-    }
-
-    async fn find_zone_opt(
-        &self,
-        account: &AccountIdentifier,
-        name: &str,
-    ) -> Result<Option<Zone>, ReconcileError> {
-        match self.find_zone(name, Some(account)).await {
-            Ok(zone) => Ok(Some(zone)),
-            Err(crate::extras::zones::FindZoneError::Api(err)) => Err(err.into()),
-            Err(_) => Ok(None),
-        }
+        object: &Object,
+    ) -> Result<Option<String>, ReconcileError> {
+        let named = |name: &str, candidate: &str| name == candidate;
+        Ok(match object {
+            Object::Tsig(name) => {
+                let all = self.list_tsigs().account_id(account).send().await?;
+                let all = all.into_result()?;
+                all.into_iter().find(|t| named(name, &t.name)).map(|t| t.id)
+            }
+            Object::Peer(name) => {
+                let all = self.list_peers().account_id(account).send().await?;
+                let all = all.into_result()?;
+                all.into_iter().find(|p| named(name, &p.name)).map(|p| p.id)
+            }
+            Object::Acl(name) => {
+                let all = self.list_acls().account_id(account).send().await?;
+                let all = all.into_result()?;
+                all.into_iter().find(|a| named(name, &a.name)).map(|a| a.id)
+            }
+            Object::Zone(name) => match self.find_zone(name, Some(account)).await {
+                Ok(zone) => Some(zone.id),
+                Err(crate::extras::zones::FindZoneError::Api(err)) => return Err(err.into()),
+                Err(_) => None,
+            },
+            _ => None,
+        })
     }
 }
 
@@ -870,11 +828,6 @@ fn lost(err: &ApiError) -> bool {
         err.kind(),
         ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server
     )
-}
-
-fn unreachable_created<T>() -> T {
-    // `created` returns `Some` or an error; never `Ok(None)`.
-    unreachable!("a create returns the object or an error")
 }
 
 fn ignore_gone<T>(sent: Result<T, ApiError>) -> Result<(), ReconcileError> {
@@ -999,6 +952,15 @@ fn field(field: &'static str, old: Option<String>, new: Option<String>) -> Optio
     (old != new).then_some(FieldChange { field, old, new })
 }
 
+/// Create what is not there, update what differs, nothing otherwise.
+fn action_for<T>(current: Option<T>, fields: &[FieldChange]) -> Option<Action> {
+    match (current, fields.is_empty()) {
+        (None, _) => Some(Action::Create),
+        (Some(_), false) => Some(Action::Update),
+        (Some(_), true) => None,
+    }
+}
+
 fn push(plan: &mut Plan, object: Object, action: Option<Action>, fields: Vec<FieldChange>) {
     match action {
         Some(action) => plan.changes.push(Change {
@@ -1032,11 +994,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         .into_iter()
         .flatten()
         .collect();
-        let action = match (current, fields.is_empty()) {
-            (None, _) => Some(Action::Create),
-            (Some(_), false) => Some(Action::Update),
-            (Some(_), true) => None,
-        };
+        let action = action_for(current, &fields);
         push(plan, Object::Tsig(name.clone()), action, fields);
     }
     for (name, peer) in &desired.peers {
@@ -1074,11 +1032,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         .into_iter()
         .flatten()
         .collect();
-        let action = match (current, fields.is_empty()) {
-            (None, _) => Some(Action::Create),
-            (Some(_), false) => Some(Action::Update),
-            (Some(_), true) => None,
-        };
+        let action = action_for(current, &fields);
         push(plan, Object::Peer(name.clone()), action, fields);
     }
     for (name, range) in &desired.acls {
@@ -1090,11 +1044,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         )
         .into_iter()
         .collect();
-        let action = match (current, fields.is_empty()) {
-            (None, _) => Some(Action::Create),
-            (Some(_), false) => Some(Action::Update),
-            (Some(_), true) => None,
-        };
+        let action = action_for(current, &fields);
         push(plan, Object::Acl(name.clone()), action, fields);
     }
     let peer_names = |ids: &[crate::PeerIdentifier]| -> Vec<String> {
@@ -1167,11 +1117,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             .into_iter()
             .flatten()
             .collect();
-            let action = match (current, fields.is_empty()) {
-                (None, _) => Some(Action::Create),
-                (Some(_), false) => Some(Action::Update),
-                (Some(_), true) => None,
-            };
+            let action = action_for(current, &fields);
             push(plan, Object::Incoming(name.clone()), action, fields);
         } else if prune && live.incoming.contains_key(&name) {
             push(
@@ -1190,11 +1136,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             )
             .into_iter()
             .collect();
-            let action = match (current, fields.is_empty()) {
-                (None, _) => Some(Action::Create),
-                (Some(_), false) => Some(Action::Update),
-                (Some(_), true) => None,
-            };
+            let action = action_for(current, &fields);
             push(plan, Object::Outgoing(name.clone()), action, fields);
             if let Some(enabled) = outgoing.enabled {
                 let now = current
