@@ -38,6 +38,9 @@ use crate::{
     ZoneType,
 };
 
+/// How many zones an apply changes at once.
+pub const APPLY_CONCURRENCY: usize = 8;
+
 /// A TSIG key as it should be (named by the map's key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -183,6 +186,19 @@ pub enum Object {
     Outgoing(String),
     /// A zone's outgoing transfers, enabled or not.
     OutgoingEnabled(String),
+}
+
+impl Object {
+    /// The zone it concerns, if any.
+    pub fn zone(&self) -> Option<&str> {
+        match self {
+            Object::Zone(name)
+            | Object::Incoming(name)
+            | Object::Outgoing(name)
+            | Object::OutgoingEnabled(name) => Some(name),
+            Object::Tsig(_) | Object::Peer(_) | Object::Acl(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Object {
@@ -485,21 +501,79 @@ impl Client {
     }
 
     /// Applies `plan` in Cloudflare's order (TSIG keys, peers created by
-    /// name then updated, ACLs, zones, configurations, enable, deletes last),
-    /// calling `landed` after each change. A create whose answer is lost
-    /// (a connection cut, a timeout, a 5xx) is looked for by name before it
-    /// is sent again, so no object is made twice; an apply that stops is
-    /// finished by a new plan and apply.
+    /// name then updated, ACLs; then each zone's own changes: the zone, its
+    /// configuration, enable; deletes last), calling `landed` after each
+    /// change. Zones go [`APPLY_CONCURRENCY`] at a time, each zone's changes
+    /// in order; every call is paced by the client's pacer. A create whose
+    /// answer is lost (a connection cut, a timeout, a 5xx) is looked for by
+    /// name before it is sent again, so no object is made twice; an apply
+    /// that stops is finished by a new plan and apply. The first failure
+    /// stops it (the zones in flight finish their change).
     pub async fn apply(
         &self,
         account: &AccountIdentifier,
         plan: &Plan,
-        mut landed: impl FnMut(&Change),
+        landed: impl FnMut(&Change) + Send,
     ) -> Result<(), ReconcileError> {
-        let mut ids = Ids::from(&plan.live);
-        for change in &plan.changes {
-            self.apply_one(account, plan, change, &mut ids).await?;
+        use futures_util::StreamExt;
+        let landed = std::sync::Mutex::new(landed);
+        let report = |change: &Change| {
+            let mut landed = landed.lock().unwrap_or_else(|e| e.into_inner());
             landed(change);
+        };
+        let mut ids = Ids::from(&plan.live);
+        let is_zone = |change: &Change| {
+            change.action != Action::Delete
+                && matches!(
+                    change.object,
+                    Object::Zone(_)
+                        | Object::Incoming(_)
+                        | Object::Outgoing(_)
+                        | Object::OutgoingEnabled(_)
+                )
+        };
+        // The account's objects first: zones name them.
+        for change in plan
+            .changes
+            .iter()
+            .filter(|c| !is_zone(c) && c.action != Action::Delete)
+        {
+            self.apply_one(account, plan, change, &mut ids).await?;
+            report(change);
+        }
+        // Then each zone's changes, in order, several zones at once (by
+        // index: a stream item without borrows keeps the future `Send`).
+        let mut zones: Vec<(String, Vec<usize>)> = Vec::new();
+        for (index, change) in plan.changes.iter().enumerate().filter(|(_, c)| is_zone(c)) {
+            let zone = change.object.zone().unwrap_or_default().to_owned();
+            match zones.iter_mut().find(|(name, _)| *name == zone) {
+                Some((_, indices)) => indices.push(index),
+                None => zones.push((zone, vec![index])),
+            }
+        }
+        let ids_now = &ids;
+        let report = &report;
+        let mut running = futures_util::stream::iter(zones)
+            .map(|(_, indices)| {
+                let mut ids = ids_now.clone();
+                async move {
+                    for index in indices {
+                        let change = &plan.changes[index];
+                        self.apply_one(account, plan, change, &mut ids).await?;
+                        report(change);
+                    }
+                    Ok::<_, ReconcileError>(())
+                }
+            })
+            .buffer_unordered(APPLY_CONCURRENCY);
+        while let Some(done) = running.next().await {
+            done?;
+        }
+        drop(running);
+        // Deletes last: configurations before the peers they name.
+        for change in plan.changes.iter().filter(|c| c.action == Action::Delete) {
+            self.apply_one(account, plan, change, &mut ids).await?;
+            report(change);
         }
         Ok(())
     }
@@ -847,7 +921,7 @@ fn desired_zone<'a>(desired: &'a Desired, name: &str) -> Option<&'a DesiredZone>
 }
 
 /// Ids by name, as read and as created during an apply.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Ids {
     tsigs: HashMap<String, String>,
     peers: HashMap<String, String>,
