@@ -337,7 +337,8 @@ fn apply_wait_brings_the_first_transfer_and_enables_outgoing() {
         &file,
         "[peers.bind-1]\nip = \"192.0.2.10\"\nport = 53\n\n\
          [zones.\"example.org\".incoming]\npeers = [\"bind-1\"]\n\n\
-         [zones.\"example.net\".outgoing]\npeers = [\"bind-1\"]\nenabled = true\n",
+         [zones.\"example.net\".outgoing]\npeers = [\"bind-1\"]\nenabled = true\n\n\
+         [zones.\"example.net\".dns_settings]\nmulti_provider = true\n",
     )
     .unwrap();
     let file = file.to_str().unwrap();

@@ -7,7 +7,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use cloudflare_secondary_dns::extras::reconcile::{
-    Desired, DesiredIncoming, DesiredOutgoing, DesiredPeer, DesiredTsig, DesiredZone,
+    Desired, DesiredDnsSettings, DesiredIncoming, DesiredOutgoing, DesiredPeer, DesiredTsig,
+    DesiredZone,
 };
 use cloudflare_secondary_dns::{IpRange, PeerIp, ZoneName, ZoneType};
 use schemars::JsonSchema;
@@ -108,6 +109,21 @@ pub struct ZoneEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<OutgoingEntry>")]
     pub outgoing: Option<Spanned<OutgoingEntry>>,
+    /// The zone's DNS settings that concern transfers (left as they are when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_settings: Option<DnsSettingsEntry>,
+}
+
+/// A zone's DNS settings that concern transfers.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSettingsEntry {
+    /// Serve the secondaries' apex NS records (Cloudflare as primary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_provider: Option<bool>,
+    /// Keep records edited at Cloudflare over transferred ones (Cloudflare as secondary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary_overrides: Option<bool>,
 }
 
 /// A zone's incoming configuration.

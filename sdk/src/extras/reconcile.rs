@@ -134,6 +134,20 @@ pub struct DesiredZone {
     pub incoming: Option<DesiredIncoming>,
     /// Cloudflare is primary.
     pub outgoing: Option<DesiredOutgoing>,
+    /// The zone's DNS settings that concern transfers (left as they are
+    /// when unset).
+    pub dns_settings: Option<DesiredDnsSettings>,
+}
+
+/// A zone's DNS settings that concern transfers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DesiredDnsSettings {
+    /// Serve the secondaries' apex NS records (Cloudflare as primary).
+    pub multi_provider: Option<bool>,
+    /// Keep records edited at Cloudflare over transferred ones (Cloudflare
+    /// as secondary).
+    pub secondary_overrides: Option<bool>,
 }
 
 impl DesiredZone {
@@ -142,15 +156,14 @@ impl DesiredZone {
         DesiredZone {
             type_: Some(ZoneType::Secondary),
             incoming: Some(incoming),
-            outgoing: None,
+            ..Self::default()
         }
     }
     /// A zone transferring out.
     pub fn outgoing(outgoing: DesiredOutgoing) -> Self {
         DesiredZone {
-            type_: None,
-            incoming: None,
             outgoing: Some(outgoing),
+            ..Self::default()
         }
     }
 }
@@ -186,6 +199,8 @@ pub enum Object {
     Outgoing(String),
     /// A zone's outgoing transfers, enabled or not.
     OutgoingEnabled(String),
+    /// A zone's DNS settings.
+    DnsSettings(String),
 }
 
 impl Object {
@@ -195,7 +210,8 @@ impl Object {
             Object::Zone(name)
             | Object::Incoming(name)
             | Object::Outgoing(name)
-            | Object::OutgoingEnabled(name) => Some(name),
+            | Object::OutgoingEnabled(name)
+            | Object::DnsSettings(name) => Some(name),
             Object::Tsig(_) | Object::Peer(_) | Object::Acl(_) => None,
         }
     }
@@ -211,6 +227,7 @@ impl fmt::Display for Object {
             Object::Incoming(name) => write!(f, "zone {name} incoming"),
             Object::Outgoing(name) => write!(f, "zone {name} outgoing"),
             Object::OutgoingEnabled(name) => write!(f, "zone {name} outgoing transfers"),
+            Object::DnsSettings(name) => write!(f, "zone {name} dns settings"),
         }
     }
 }
@@ -290,6 +307,7 @@ struct Live {
     zones: BTreeMap<String, Zone>,
     incoming: BTreeMap<String, Incoming>,
     outgoing: BTreeMap<String, (Outgoing, Option<TransferStatus>)>,
+    dns_settings: BTreeMap<String, crate::types::DnsSettings>,
 }
 
 /// A plan: the changes that make the account as desired, in the order they
@@ -480,6 +498,11 @@ impl Client {
                     Err(err) => return Err(err.into()),
                 }
             }
+            if desired_zone.is_some_and(|z| z.dns_settings.is_some()) {
+                let settings = self.get_dns_settings().zone_id(&zone.id).send().await?;
+                live.dns_settings
+                    .insert(name.clone(), settings.into_result()?);
+            }
             if !secondary {
                 match self.get_outgoing().zone_id(&zone.id).send().await {
                     Ok(read) => {
@@ -530,6 +553,7 @@ impl Client {
                         | Object::Incoming(_)
                         | Object::Outgoing(_)
                         | Object::OutgoingEnabled(_)
+                        | Object::DnsSettings(_)
                 )
         };
         // The account's objects first: zones name them.
@@ -787,6 +811,20 @@ impl Client {
                         .await?
                         .into_result()?;
                 }
+            }
+            (Object::DnsSettings(name), _) => {
+                let wanted = desired_zone(desired, name)
+                    .and_then(|z| z.dns_settings.clone())
+                    .unwrap_or_default();
+                let body = crate::types::DnsSettings::builder()
+                    .multi_provider(wanted.multi_provider)
+                    .secondary_overrides(wanted.secondary_overrides);
+                self.update_dns_settings()
+                    .zone_id(ids.zone(name)?.as_str())
+                    .body(body)
+                    .send()
+                    .await?
+                    .into_result()?;
             }
             (Object::Incoming(name), Action::Delete) => {
                 let zone_id = ids.zone(name)?;
@@ -1238,6 +1276,36 @@ fn diff(plan: &mut Plan, prune: bool) {
             );
         }
     }
+    for (zone_name, zone) in &desired.zones {
+        let Some(wanted) = &zone.dns_settings else {
+            continue;
+        };
+        let name = trimmed(zone_name);
+        let current = live.dns_settings.get(&name);
+        let flag = |value: Option<bool>| value.map(|v| v.to_string());
+        let fields: Vec<FieldChange> = [
+            wanted.multi_provider.and_then(|v| {
+                field(
+                    "multi_provider",
+                    flag(current.and_then(|c| c.multi_provider)),
+                    flag(Some(v)),
+                )
+            }),
+            wanted.secondary_overrides.and_then(|v| {
+                field(
+                    "secondary_overrides",
+                    flag(current.and_then(|c| c.secondary_overrides)),
+                    flag(Some(v)),
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        // A zone to be created has its settings once it exists: an update.
+        let action = (!fields.is_empty()).then_some(Action::Update);
+        push(plan, Object::DnsSettings(name), action, fields);
+    }
     if prune {
         // Deletes last, in the reverse of the creation order.
         for name in live.acls.keys().filter(|n| !desired.acls.contains_key(*n)) {
@@ -1288,6 +1356,6 @@ fn diff(plan: &mut Plan, prune: bool) {
             (Object::Acl(_), _) => 2,
             (Object::Zone(_), _) => 3,
             (Object::Incoming(_) | Object::Outgoing(_), _) => 4,
-            (Object::OutgoingEnabled(_), _) => 5,
+            (Object::OutgoingEnabled(_) | Object::DnsSettings(_), _) => 5,
         });
 }
