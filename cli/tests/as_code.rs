@@ -370,6 +370,13 @@ fn apply_wait_brings_the_first_transfer_and_enables_outgoing() {
         "{}",
         applied.stderr
     );
+    assert!(
+        applied
+            .stdout
+            .contains("~ update zone example.net dns settings (multi_provider: false → true)"),
+        "{}",
+        applied.stdout
+    );
     assert_eq!(cli(&url, &["plan", file, "--expect-no-changes"]).status, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -336,6 +336,12 @@ pub fn parse(
             desired_outgoing.enabled = outgoing.enabled;
             desired_zone.outgoing = Some(desired_outgoing);
         }
+        if let Some(settings) = &zone.dns_settings {
+            let mut wanted = DesiredDnsSettings::default();
+            wanted.multi_provider = settings.multi_provider;
+            wanted.secondary_overrides = settings.secondary_overrides;
+            desired_zone.dns_settings = Some(wanted);
+        }
         desired
             .zones
             .insert(zone_name.as_str().to_owned(), desired_zone);
