@@ -1,4 +1,4 @@
-//! The published crates (sdk, mocks, CLI) package with only what a consumer
+//! The published crates (sdk, mocks, doctor, CLI) package with only what a consumer
 //! needs: their sources, manifest, lock file and README. No example, test or
 //! snapshot that needs the workspace (the stand-in is not published).
 //! `cargo package --list` reads the manifests only; nothing is built.
@@ -42,13 +42,17 @@ fn the_published_crates_hold_only_what_a_consumer_needs() {
     for (package, root) in [
         ("cloudflare-secondary-dns", "src/lib.rs"),
         ("cloudflare-secondary-dns-httpmock", "src/lib.rs"),
+        ("cloudflare-secondary-dns-doctor", "src/lib.rs"),
         ("cf-secondary-dns", "src/main.rs"),
     ] {
         let files = packaged(package);
         let extra: Vec<&String> = files
             .iter()
             .filter(|f| {
-                !f.starts_with("src/") && !AROUND_THE_SOURCES.contains(&f.as_str())
+                !f.starts_with("src/")
+                    && !AROUND_THE_SOURCES.contains(&f.as_str())
+                    // The doctor's data file of Cloudflare's addresses (compiled in).
+                    && f.as_str() != "cloudflare-addresses.toml"
                 // cargo lists `.cargo_vcs_info.json` only from a clean checkout.
             })
             .collect();
