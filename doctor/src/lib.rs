@@ -45,6 +45,18 @@
 //! `multi_provider`, **O4** SOA and a signed AXFR at Cloudflare's transfer
 //! address, **O5** the serial each secondary serves.
 //!
+//! Opt-in ([`DoctorOptions`]): **I10** a NOTIFY, signed with the peer's key,
+//! to Cloudflare's NOTIFY targets (`send_notify`), and **I12** a forced
+//! transfer waited for with the sdk's waiter (`fix`).
+//!
+//! # A fleet
+//! [`Doctor::fleet`] diagnoses every zone with a transfer configuration, a
+//! bounded number at a time, as a stream of reports in the order they
+//! complete; API calls are paced by the client's pacer, and peers and keys
+//! are read once per run. [`ZoneReport::trouble`] ranks them, and
+//! [`ZoneReport::unchanged_since_cutoff`] marks a zone Cloudflare has not
+//! changed since its old transfer addresses stopped working.
+//!
 //! # Bounds
 //! Every probe waits at most [`ProbeLimits::timeout`] for an answer (5 s),
 //! a transfer at most [`ProbeLimits::transfer_timeout`] (60 s) and
