@@ -11,7 +11,7 @@ use cloudflare_secondary_dns_doctor::{
 };
 use futures_util::StreamExt as _;
 
-use crate::output::{Format, json_text, visible};
+use crate::output::{Format, json_text, out, visible};
 
 pub const NAME: &str = "doctor";
 
@@ -174,9 +174,9 @@ pub async fn run(client: &Client, matches: &ArgMatches, format: Format) -> anyho
         }
     };
     match format {
-        Format::Json => println!("{}", json_text(&report, true)),
-        Format::Table => print!("{}", table(&report)),
-    }
+        Format::Json => out(&json_text(&report, true)),
+        Format::Table => out(table(&report).trim_end_matches('\n')),
+    };
     eprintln!("{}", visible(&report.summary()));
     Ok(status(report.verdict()))
 }
@@ -200,16 +200,18 @@ async fn fleet(doctor: &Doctor, matches: &ArgMatches, format: Format) -> anyhow:
         .map_or(DEFAULT_FLEET_CONCURRENCY, |n| usize::from(*n));
     let started = std::time::Instant::now();
     let mut reports: Vec<ZoneReport> = Vec::new();
+    // `false` once stdout is closed: the run stops, nobody reads it.
     let mut show = |report: ZoneReport| {
-        match format {
-            Format::Json => println!("{}", json_text(&report, false)),
-            Format::Table => println!("{}", fleet_line(&report)),
-        }
+        let open = match format {
+            Format::Json => out(&json_text(&report, false)),
+            Format::Table => out(&fleet_line(&report)),
+        };
         // Kept for the ranking with only their troubled checks (memory stays
         // small per zone, whatever the fleet).
         let mut report = report;
         report.checks.retain(|c| c.verdict > Verdict::Ok);
         reports.push(report);
+        open
     };
     match matches.get_one::<std::path::PathBuf>("rerun-failed") {
         Some(file) => {
@@ -218,7 +220,9 @@ async fn fleet(doctor: &Doctor, matches: &ArgMatches, format: Format) -> anyhow:
                 .map(|zone_id| async move { doctor.zone(&zone_id).await })
                 .buffer_unordered(concurrency);
             while let Some(report) = runs.next().await {
-                show(report);
+                if !show(report) {
+                    break;
+                }
             }
         }
         None => {
@@ -228,7 +232,9 @@ async fn fleet(doctor: &Doctor, matches: &ArgMatches, format: Format) -> anyhow:
             }
             let mut runs = std::pin::pin!(doctor.fleet(query, concurrency));
             while let Some(report) = runs.next().await {
-                show(report.map_err(crate::zone_list_error)?);
+                if !show(report.map_err(crate::zone_list_error)?) {
+                    break;
+                }
             }
         }
     }

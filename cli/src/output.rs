@@ -219,6 +219,12 @@ fn table(result: &Value) -> String {
     }
 }
 
+/// Writes `text` and a line break to stdout; `false` once stdout is closed
+/// (`| head`), which is not an error worth a panic: the caller stops.
+pub fn out(text: &str) -> bool {
+    writeln!(std::io::stdout().lock(), "{text}").is_ok()
+}
+
 /// `value` as JSON (pretty, or compact as a request carries it), with the
 /// characters a terminal would act on that JSON leaves raw (U+2028, U+2029,
 /// DEL, C1 controls, bidirectional controls) written as `\uXXXX`: the same

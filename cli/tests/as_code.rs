@@ -380,3 +380,71 @@ fn apply_wait_brings_the_first_transfer_and_enables_outgoing() {
     assert_eq!(cli(&url, &["plan", file, "--expect-no-changes"]).status, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// plan, export, schema and doctor into a closed pipe (`| head`) end
+/// without a panic, as every command does.
+#[test]
+fn the_new_commands_into_a_closed_pipe_end_quietly() {
+    use std::process::{Command, Stdio};
+    let (url, _server, _stop) = stand_in();
+    let dir = temp("pipe");
+    let file = dir.join("p.toml");
+    std::fs::write(&file, "[peers.new-peer]\nip = \"192.0.2.1\"\n").unwrap();
+    let file = file.to_str().unwrap();
+    let commands: [&[&str]; 5] = [
+        &["plan", file, "--format", "table"],
+        &["plan", file],
+        &["export"],
+        &["schema"],
+        &[
+            "doctor",
+            "--zone",
+            SEEDED_SECONDARY_ZONE.1,
+            "--probe-timeout",
+            "1",
+            "--name-server",
+            "127.0.0.1:9",
+        ],
+    ];
+    for args in commands {
+        let mut child = Command::new(common::BINARY)
+            .args(args)
+            .env_clear()
+            .envs(common::operator_env(&url))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On a terminal, export shows a name a server sent made visible (a bidi
+/// override cannot reorder the screen); into a file it is exact TOML.
+#[test]
+fn export_on_a_terminal_makes_server_names_visible() {
+    use std::process::{Command, Stdio};
+    let (url, _server, _stop) = stand_in();
+    let odd = "odd\u{202e}name";
+    assert_eq!(cli(&url, &["peers", "create", "--name", odd]).status, 0);
+    let exact = cli(&url, &["export"]);
+    assert!(exact.stdout.contains(odd), "{}", exact.stdout);
+    let line = format!("{} export", common::BINARY);
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(common::operator_env(&url))
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("odd\\u{202e}name"), "{screen}");
+    assert!(!screen.contains('\u{202e}'), "{screen}");
+}

@@ -350,7 +350,11 @@ async fn soa_check(
         (u, t) if !answered(u) && !answered(t) => check.failure(
             format!(
                 "unreachable over UDP and TCP: {}",
-                t.as_ref().err().map(ToString::to_string).unwrap_or_default()
+                match t {
+                    // Said once: "unreachable over …: connection refused".
+                    Err(ProbeError::Unreachable { detail }) => detail.clone(),
+                    other => other.as_ref().err().map(ToString::to_string).unwrap_or_default(),
+                }
             ),
             "check the peer's IP and port, and that the primary listens and is not firewalled",
         ),
@@ -398,7 +402,12 @@ async fn transfer_checks(
     zone: &str,
     cloudflare_serial: Option<u32>,
 ) -> (Check, Option<Transfer>) {
-    let check = Check::named("I6", format!("signed transfer from {}", peer.label()));
+    let signed = if peer.peer.tsig_id.is_some() {
+        "signed "
+    } else {
+        ""
+    };
+    let check = Check::named("I6", format!("{signed}transfer from {}", peer.label()));
     if let Some(why) = peer.unsigned_for_cause() {
         return (
             check.warning(

@@ -16,7 +16,7 @@ use serde_json::json;
 use toml::Spanned;
 
 use crate::edit::{BadEdit, Stopped};
-use crate::output::{Format, json_text, visible};
+use crate::output::{Format, json_text, out, visible};
 use file::{
     AclEntry, IncomingEntry, OutgoingEntry, PeerEntry, TransfersFile, TsigEntry, ZoneEntry,
 };
@@ -126,7 +126,7 @@ pub async fn run(
     dry_run: bool,
 ) -> anyhow::Result<u8> {
     if name == "schema" {
-        println!("{}", json_text(&file::schema(), true));
+        out(&json_text(&file::schema(), true));
         return Ok(0);
     }
     let account = crate::account_from_env()?.ok_or_else(|| {
@@ -275,7 +275,7 @@ fn show(plan: &Plan, format: Format) {
                 "unchanged": plan.unchanged,
                 "summary": plan.summary(),
             });
-            println!("{}", json_text(&value, true));
+            out(&json_text(&value, true));
         }
         Format::Table => {
             for change in &plan.changes {
@@ -284,9 +284,11 @@ fn show(plan: &Plan, format: Format) {
                     Action::Update => '~',
                     Action::Delete => '-',
                 };
-                println!("{mark} {}", visible(&change.to_string()));
+                if !out(&format!("{mark} {}", visible(&change.to_string()))) {
+                    return;
+                }
             }
-            println!("{}", plan.summary());
+            out(&plan.summary());
         }
     }
 }
@@ -351,7 +353,7 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
         .send()
         .await?
         .into_result()?;
-    let mut out = TransfersFile::default();
+    let mut file = TransfersFile::default();
     let mut renamed = Vec::new();
     let mut variables = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
@@ -364,7 +366,7 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
         let variable = secret_variable(&name);
         variables.push(variable.clone());
         tsig_names.insert(tsig.id.clone(), name.clone());
-        out.tsigs.insert(
+        file.tsigs.insert(
             name,
             spanned(TsigEntry {
                 algorithm: spanned(tsig.algo.clone()),
@@ -380,7 +382,7 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
             renamed.push(format!("peer {:?} (id {}) as {name:?}", peer.name, peer.id));
         }
         peer_names.insert(peer.id.clone(), name.clone());
-        out.peers.insert(
+        file.peers.insert(
             name,
             spanned(PeerEntry {
                 ip: peer.ip.as_ref().map(|ip| spanned(ip.to_string())),
@@ -400,7 +402,7 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
         if name != acl.name {
             renamed.push(format!("acl {:?} (id {}) as {name:?}", acl.name, acl.id));
         }
-        out.acls.insert(
+        file.acls.insert(
             name,
             spanned(AclEntry {
                 range: spanned(acl.ip_range.to_string()),
@@ -444,10 +446,19 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
             }));
         }
         if entry.incoming.is_some() || entry.outgoing.is_some() {
-            out.zones.insert(zone.name.clone(), spanned(entry));
+            file.zones.insert(zone.name.clone(), spanned(entry));
         }
     }
-    print!("{}", toml::to_string_pretty(&out)?);
+    let text = toml::to_string_pretty(&file)?;
+    // A terminal sees names a server sent made visible (a bidi override or a
+    // control character cannot steer it); a file or a pipe gets the exact TOML.
+    if std::io::stdout().is_terminal() {
+        for line in text.lines() {
+            out(&visible(line));
+        }
+    } else {
+        out(text.trim_end_matches('\n'));
+    }
     if !variables.is_empty() {
         eprintln!(
             "The secrets are not written: set {} before plan or apply.",
