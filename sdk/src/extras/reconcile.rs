@@ -5,7 +5,9 @@
 //! finished by planning and applying again.
 //!
 //! ```no_run
-//! use cloudflare_secondary_dns::extras::reconcile::{Desired, DesiredIncoming, DesiredPeer, DesiredZone};
+//! use cloudflare_secondary_dns::extras::reconcile::{
+//!     Desired, DesiredIncoming, DesiredPeer, DesiredZone,
+//! };
 //! use cloudflare_secondary_dns::{AccountIdentifier, Client};
 //!
 //! # async fn f(client: &Client, account: &AccountIdentifier) -> Result<(), Box<dyn std::error::Error>> {
@@ -244,7 +246,7 @@ pub enum Action {
 }
 
 /// One field's change: `field: old → new`. A secret's values are never
-/// kept: both read `(secret)`.
+/// kept: its `old` and `new` are `None`, and it reads `secret: (changes)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldChange {
     /// The field.
