@@ -78,12 +78,15 @@ pub struct Primary {
     serial: Arc<AtomicU32>,
     notifies: Arc<AtomicU32>,
     state: Arc<Mutex<PrimaryState>>,
-    tasks: Vec<JoinHandle<()>>,
+    _tasks: Tasks,
 }
 
-impl Drop for Primary {
+/// The server's tasks, stopped when it is dropped.
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in &self.0 {
             task.abort();
         }
     }
@@ -126,16 +129,16 @@ impl Primary {
                 state: state.clone(),
             })
         };
-        let tasks = vec![
+        let tasks = Tasks(vec![
             tokio::spawn(serve_udp(udp, shared())),
             tokio::spawn(serve_tcp(tcp, shared())),
-        ];
+        ]);
         Primary {
             addr,
             serial,
             notifies,
             state,
-            tasks,
+            _tasks: tasks,
         }
     }
 
@@ -644,15 +647,7 @@ pub type Serials = Arc<dyn Fn(&str) -> Option<u32> + Send + Sync>;
 /// the doctor's served-serial check (I9) asks them.
 pub struct NameServer {
     addr: SocketAddr,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Drop for NameServer {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
+    _tasks: Tasks,
 }
 
 impl NameServer {
@@ -699,7 +694,7 @@ impl NameServer {
         });
         NameServer {
             addr,
-            tasks: vec![udp_task, tcp_task],
+            _tasks: Tasks(vec![udp_task, tcp_task]),
         }
     }
 

@@ -10,7 +10,9 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use cloudflare_secondary_dns::extras::reconcile::{Action, Change, Plan};
 use cloudflare_secondary_dns::extras::zones::ZoneQuery;
 use cloudflare_secondary_dns::types::Zone;
-use cloudflare_secondary_dns::{AccountIdentifier, Client, ResponseExt, TransferStatus, ZoneType};
+use cloudflare_secondary_dns::{
+    AccountIdentifier, ApiError, Client, ErrorKind, ResponseExt, TransferStatus, ZoneType,
+};
 use futures_util::TryStreamExt as _;
 use serde_json::json;
 use toml::Spanned;
@@ -425,14 +427,18 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
             ..ZoneEntry::default()
         };
         if zone.type_ == Some(ZoneType::Secondary) {
-            if let Ok(read) = client.get_incoming().zone_id(&zone.id).send().await {
+            if let Some(read) =
+                unless_missing(client.get_incoming().zone_id(&zone.id).send().await)?
+            {
                 let incoming = read.into_result()?;
                 entry.incoming = Some(spanned(IncomingEntry {
                     peers: spanned(names(&incoming.peers)),
                     auto_refresh_seconds: incoming.auto_refresh_seconds.map(spanned),
                 }));
             }
-        } else if let Ok(read) = client.get_outgoing().zone_id(&zone.id).send().await {
+        } else if let Some(read) =
+            unless_missing(client.get_outgoing().zone_id(&zone.id).send().await)?
+        {
             let outgoing = read.into_result()?;
             let status = client
                 .get_outgoing_status()
@@ -469,6 +475,16 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
         eprintln!("note: the account has several objects of one name; exported {line}");
     }
     Ok(0)
+}
+
+/// A read's value, `None` for a 404 (a zone with no such configuration);
+/// any other failure stops the export rather than leave the zone out.
+fn unless_missing<T>(sent: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+    match sent {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 fn spanned<T>(value: T) -> Spanned<T> {

@@ -426,15 +426,14 @@ impl Client {
     ) -> Result<Plan, ReconcileError> {
         check_names(desired)?;
         let live = self.read_live(account, desired).await?;
-        let mut plan = Plan {
-            changes: Vec::new(),
-            unchanged: 0,
+        let tally = diff(desired, &live, prune);
+        Ok(Plan {
+            changes: tally.changes,
+            unchanged: tally.unchanged,
             existing: live.tsigs.len() + live.peers.len() + live.acls.len(),
             desired: desired.clone(),
             live,
-        };
-        diff(&mut plan, prune);
-        Ok(plan)
+        })
     }
 
     async fn read_live(
@@ -1075,21 +1074,27 @@ fn action_for<T>(current: Option<T>, fields: &[FieldChange]) -> Option<Action> {
     }
 }
 
-fn push(plan: &mut Plan, object: Object, action: Option<Action>, fields: Vec<FieldChange>) {
+/// The changes found so far, and the objects that need none.
+#[derive(Default)]
+struct Tally {
+    changes: Vec<Change>,
+    unchanged: usize,
+}
+
+fn push(tally: &mut Tally, object: Object, action: Option<Action>, fields: Vec<FieldChange>) {
     match action {
-        Some(action) => plan.changes.push(Change {
+        Some(action) => tally.changes.push(Change {
             object,
             action,
             fields,
         }),
-        None => plan.unchanged += 1,
+        None => tally.unchanged += 1,
     }
 }
 
 /// Compares desired with live, in apply order.
-fn diff(plan: &mut Plan, prune: bool) {
-    let desired = plan.desired.clone();
-    let live = plan.live.clone();
+fn diff(desired: &Desired, live: &Live, prune: bool) -> Tally {
+    let mut tally = Tally::default();
     for (name, tsig) in &desired.tsigs {
         let current = live.tsigs.get(name);
         let fields: Vec<FieldChange> = [
@@ -1109,7 +1114,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         .flatten()
         .collect();
         let action = action_for(current, &fields);
-        push(plan, Object::Tsig(name.clone()), action, fields);
+        push(&mut tally, Object::Tsig(name.clone()), action, fields);
     }
     for (name, peer) in &desired.peers {
         let current = live.peers.get(name);
@@ -1147,7 +1152,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         .flatten()
         .collect();
         let action = action_for(current, &fields);
-        push(plan, Object::Peer(name.clone()), action, fields);
+        push(&mut tally, Object::Peer(name.clone()), action, fields);
     }
     for (name, range) in &desired.acls {
         let current = live.acls.get(name);
@@ -1159,7 +1164,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         .into_iter()
         .collect();
         let action = action_for(current, &fields);
-        push(plan, Object::Acl(name.clone()), action, fields);
+        push(&mut tally, Object::Acl(name.clone()), action, fields);
     }
     let peer_names = |ids: &[crate::PeerIdentifier]| -> Vec<String> {
         let mut names: Vec<String> = ids
@@ -1184,7 +1189,7 @@ fn diff(plan: &mut Plan, prune: bool) {
         let current = live.zones.get(&name);
         match current {
             None => push(
-                plan,
+                &mut tally,
                 Object::Zone(name.clone()),
                 Some(Action::Create),
                 field(
@@ -1205,7 +1210,7 @@ fn diff(plan: &mut Plan, prune: bool) {
                 });
                 let action = change.is_some().then_some(Action::Update);
                 push(
-                    plan,
+                    &mut tally,
                     Object::Zone(name.clone()),
                     action,
                     change.into_iter().collect(),
@@ -1232,10 +1237,10 @@ fn diff(plan: &mut Plan, prune: bool) {
             .flatten()
             .collect();
             let action = action_for(current, &fields);
-            push(plan, Object::Incoming(name.clone()), action, fields);
+            push(&mut tally, Object::Incoming(name.clone()), action, fields);
         } else if prune && live.incoming.contains_key(&name) {
             push(
-                plan,
+                &mut tally,
                 Object::Incoming(name.clone()),
                 Some(Action::Delete),
                 Vec::new(),
@@ -1251,7 +1256,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             .into_iter()
             .collect();
             let action = action_for(current, &fields);
-            push(plan, Object::Outgoing(name.clone()), action, fields);
+            push(&mut tally, Object::Outgoing(name.clone()), action, fields);
             if let Some(enabled) = outgoing.enabled {
                 let now = current
                     .and_then(|(_, status)| status.as_ref())
@@ -1263,7 +1268,7 @@ fn diff(plan: &mut Plan, prune: bool) {
                 );
                 let action = change.is_some().then_some(Action::Update);
                 push(
-                    plan,
+                    &mut tally,
                     Object::OutgoingEnabled(name.clone()),
                     action,
                     change.into_iter().collect(),
@@ -1271,7 +1276,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             }
         } else if prune && live.outgoing.contains_key(&name) {
             push(
-                plan,
+                &mut tally,
                 Object::Outgoing(name.clone()),
                 Some(Action::Delete),
                 Vec::new(),
@@ -1306,13 +1311,13 @@ fn diff(plan: &mut Plan, prune: bool) {
         .collect();
         // A zone to be created has its settings once it exists: an update.
         let action = (!fields.is_empty()).then_some(Action::Update);
-        push(plan, Object::DnsSettings(name), action, fields);
+        push(&mut tally, Object::DnsSettings(name), action, fields);
     }
     if prune {
         // Deletes last, in the reverse of the creation order.
         for name in live.acls.keys().filter(|n| !desired.acls.contains_key(*n)) {
             push(
-                plan,
+                &mut tally,
                 Object::Acl(name.clone()),
                 Some(Action::Delete),
                 Vec::new(),
@@ -1324,7 +1329,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             .filter(|n| !desired.peers.contains_key(*n))
         {
             push(
-                plan,
+                &mut tally,
                 Object::Peer(name.clone()),
                 Some(Action::Delete),
                 Vec::new(),
@@ -1336,7 +1341,7 @@ fn diff(plan: &mut Plan, prune: bool) {
             .filter(|n| !desired.tsigs.contains_key(*n))
         {
             push(
-                plan,
+                &mut tally,
                 Object::Tsig(name.clone()),
                 Some(Action::Delete),
                 Vec::new(),
@@ -1345,7 +1350,8 @@ fn diff(plan: &mut Plan, prune: bool) {
     }
     // Creates and updates in Cloudflare's order, deletes after them; the
     // configuration deletes come before the peers they name.
-    plan.changes
+    tally
+        .changes
         .sort_by_key(|change| match (&change.object, change.action) {
             (_, Action::Delete) => match change.object {
                 Object::Incoming(_) | Object::Outgoing(_) => 10,
@@ -1360,4 +1366,5 @@ fn diff(plan: &mut Plan, prune: bool) {
             (Object::Incoming(_) | Object::Outgoing(_), _) => 4,
             (Object::OutgoingEnabled(_) | Object::DnsSettings(_), _) => 5,
         });
+    tally
 }
