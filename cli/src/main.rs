@@ -847,6 +847,10 @@ fn main() -> ExitCode {
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &page);
         return ExitCode::SUCCESS;
     }
+    if name == "schema" {
+        as_code::print_schema();
+        return ExitCode::SUCCESS;
+    }
     let (verb, sub_matches) = match sub_matches.subcommand() {
         Some(verb) => verb,
         // A command without verbs.

@@ -119,7 +119,12 @@ pub fn commands() -> Vec<Command> {
     ]
 }
 
-/// Runs one of [`COMMANDS`]; its exit status.
+/// `schema`: the file's JSON Schema (needs no credentials, reads nothing).
+pub fn print_schema() {
+    out(&json_text(&file::schema(), true));
+}
+
+/// Runs one of [`COMMANDS`] but `schema`; its exit status.
 pub async fn run(
     client: &Client,
     name: &str,
@@ -127,10 +132,6 @@ pub async fn run(
     format: Format,
     dry_run: bool,
 ) -> anyhow::Result<u8> {
-    if name == "schema" {
-        out(&json_text(&file::schema(), true));
-        return Ok(0);
-    }
     let account = crate::account_from_env()?.ok_or_else(|| {
         BadEdit("set CLOUDFLARE_ACCOUNT_ID to the account the file describes".to_owned())
     })?;
