@@ -434,23 +434,13 @@ fn the_new_commands_into_a_closed_pipe_end_quietly() {
 /// override cannot reorder the screen); into a file it is exact TOML.
 #[test]
 fn export_on_a_terminal_makes_server_names_visible() {
-    use std::process::{Command, Stdio};
     let (url, _server, _stop) = stand_in();
     let odd = "odd\u{202e}name";
     assert_eq!(cli(&url, &["peers", "create", "--name", odd]).status, 0);
     let exact = cli(&url, &["export"]);
     assert!(exact.stdout.contains(odd), "{}", exact.stdout);
-    let line = format!("{} export", common::BINARY);
-    let output = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_clear()
-        .envs(common::operator_env(&url))
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script(1) from util-linux");
-    let screen = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{screen}");
+    let (status, screen) = common::on_terminal(&url, &format!("{} export", common::BINARY));
+    assert_eq!(status, Some(0), "{screen}");
     assert!(screen.contains("odd\\u{202e}name"), "{screen}");
     assert!(!screen.contains('\u{202e}'), "{screen}");
 }

@@ -541,16 +541,8 @@ fn long_work_shows_progress_on_a_terminal_and_a_summary() {
     assert_eq!((quiet.status, quiet.stderr.as_str()), (0, ""));
     // On a terminal, --wait says what it waits for and what it last read.
     let line = format!("{BINARY} incoming force-axfr --zone-id {ZONE} --wait --wait-timeout 30");
-    let output = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_clear()
-        .envs(operator_env(&url))
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script(1) from util-linux");
-    let screen = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{screen}");
+    let (status, screen) = common::on_terminal(&url, &line);
+    assert_eq!(status, Some(0), "{screen}");
     assert!(
         screen.contains("waiting for Cloudflare to ask the primary again"),
         "{screen}"

@@ -261,14 +261,9 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
 
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     loop {
-        let mut len = [0u8; 2];
-        if stream.read_exact(&mut len).await.is_err() {
+        let Some(request) = read_framed(&mut stream).await else {
             return;
-        }
-        let mut request = vec![0; usize::from(u16::from_be_bytes(len))];
-        if stream.read_exact(&mut request).await.is_err() {
-            return;
-        }
+        };
         let Some(snapshot) = shared.snapshot() else {
             return;
         };
@@ -291,13 +286,28 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             _ => {}
         }
         for answer in answers(&shared, &snapshot, request, true) {
-            let mut framed = (answer.len() as u16).to_be_bytes().to_vec();
-            framed.extend_from_slice(&answer);
-            if stream.write_all(&framed).await.is_err() {
+            if !write_framed(&mut stream, &answer).await {
                 return;
             }
         }
     }
+}
+
+/// One DNS message over TCP (RFC 1035 §4.2.2: its length first); `None`
+/// once the connection ends.
+async fn read_framed(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.ok()?;
+    let mut message = vec![0; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut message).await.ok()?;
+    Some(message)
+}
+
+/// Writes one DNS message over TCP; `false` once the client is gone.
+async fn write_framed(stream: &mut TcpStream, message: &[u8]) -> bool {
+    let mut framed = (message.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(message);
+    stream.write_all(&framed).await.is_ok()
 }
 
 /// Answers one request: each message to send, in order.
@@ -630,9 +640,7 @@ async fn endless(stream: &mut TcpStream, snapshot: &Snapshot, request: &[u8]) {
             let _ = Rr::A(i as u8).push(&mut answer, &snapshot.zone);
         }
         let message = answer.finish();
-        let mut framed = (message.len() as u16).to_be_bytes().to_vec();
-        framed.extend_from_slice(&message);
-        if stream.write_all(&framed).await.is_err() {
+        if !write_framed(stream, &message).await {
             return;
         }
     }
@@ -672,20 +680,13 @@ impl NameServer {
                 let serials = serials.clone();
                 tokio::spawn(async move {
                     loop {
-                        let mut len = [0u8; 2];
-                        if stream.read_exact(&mut len).await.is_err() {
+                        let Some(request) = read_framed(&mut stream).await else {
                             return;
-                        }
-                        let mut request = vec![0; usize::from(u16::from_be_bytes(len))];
-                        if stream.read_exact(&mut request).await.is_err() {
-                            return;
-                        }
+                        };
                         let Some(answer) = soa_answer(&serials, request) else {
                             return;
                         };
-                        let mut framed = (answer.len() as u16).to_be_bytes().to_vec();
-                        framed.extend_from_slice(&answer);
-                        if stream.write_all(&framed).await.is_err() {
+                        if !write_framed(&mut stream, &answer).await {
                             return;
                         }
                     }

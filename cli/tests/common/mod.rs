@@ -29,6 +29,23 @@ pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs `line` (the binary and its arguments) on a pseudo-terminal, as an
+/// operator at `base_url`: its exit status and what the screen showed.
+pub fn on_terminal(base_url: &str, line: &str) -> (Option<i32>, String) {
+    let output = Command::new("script")
+        .args(["-qec", line, "/dev/null"])
+        .env_clear()
+        .envs(operator_env(base_url))
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 /// The subcommands a help text lists (without `help`, `man`, `completions`).
 pub fn listed(help: &str) -> Vec<String> {
     help.lines()
