@@ -460,7 +460,7 @@ impl Waiter {
             Self::SerialChanged => Some(
                 client
                     .get_incoming()
-                    .zone_id(zone_id.clone())
+                    .zone_id(zone_id)
                     .send()
                     .await?
                     .into_result()?,
@@ -1237,7 +1237,7 @@ async fn list_all_zones(
         query = query.status(status.clone());
     }
     if let Ok(Some(account)) = matches.try_get_one::<AccountIdentifier>("account-id") {
-        query = query.account(account.clone());
+        query = query.account(*account);
     }
     let kind = matches
         .try_get_one::<String>("type")

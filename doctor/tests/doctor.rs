@@ -51,7 +51,7 @@ async fn setup(secret_at_cloudflare: &str, ixfr: bool) -> Setup {
     let zone_id: ZoneIdentifier = SEEDED_SECONDARY_ZONE.0.parse().unwrap();
     client
         .create_incoming()
-        .zone_id(&zone_id)
+        .zone_id(zone_id)
         .body(
             types::IncomingInput::builder()
                 .name(format!("{ZONE}."))
@@ -62,12 +62,7 @@ async fn setup(secret_at_cloudflare: &str, ixfr: bool) -> Setup {
         .unwrap();
     // The stand-in's first transfer lands on the next read.
     for _ in 0..2 {
-        client
-            .get_incoming()
-            .zone_id(&zone_id)
-            .send()
-            .await
-            .unwrap();
+        client.get_incoming().zone_id(zone_id).send().await.unwrap();
     }
     Setup {
         _stand_in: stand_in,
@@ -465,7 +460,7 @@ async fn an_outgoing_zone_is_checked_from_cloudflare_to_its_secondary() {
     let (_, peer_id) = key_and_peer(&client, SECRET_B64, secondary.addr(), false).await;
     client
         .create_outgoing()
-        .zone_id(&zone_id)
+        .zone_id(zone_id)
         .body(
             types::OutgoingInput::builder()
                 .name(format!("{zone}."))
@@ -512,7 +507,7 @@ async fn an_outgoing_zone_is_checked_from_cloudflare_to_its_secondary() {
 
     client
         .enable_outgoing()
-        .zone_id(&zone_id)
+        .zone_id(zone_id)
         .send()
         .await
         .unwrap();

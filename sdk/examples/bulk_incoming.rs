@@ -77,7 +77,7 @@ async fn main() -> ExitCode {
         (None, false) => return fail("--zones is required when calling the real API"),
     };
     let peer_id = match (&args.peer_id, on_stand_in) {
-        (Some(peer_id), _) => peer_id.clone(),
+        (Some(peer_id), _) => *peer_id,
         (None, true) => EXAMPLE_PEER_ID.parse().expect("the stand-in's peer"),
         (None, false) => return fail("--peer-id is required when calling the real API"),
     };
@@ -143,7 +143,7 @@ async fn configure(
             None
         }
     });
-    let peers = [peer_id.clone()];
+    let peers = [*peer_id];
     let mut reports = client.configure_incoming(entries, &peers, concurrency);
     while let Some(report) = reports.next().await {
         let ZoneEntry {

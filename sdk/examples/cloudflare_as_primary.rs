@@ -60,13 +60,12 @@ async fn main() -> ExitCode {
     let on_stand_in = target.stand_in.is_some();
     let account_id = args
         .account_id
-        .clone()
         .or_else(|| on_stand_in.then(|| EXAMPLE_ACCOUNT_ID.parse().unwrap()));
     let Some(account_id) = account_id else {
         return fail("--account-id is required when calling the real API");
     };
     let zone_id = match &args.zone_id {
-        Some(zone_id) => zone_id.clone(),
+        Some(zone_id) => *zone_id,
         None => match target
             .client
             .find_zone(args.zone.as_str(), Some(&account_id))

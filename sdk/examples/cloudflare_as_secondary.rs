@@ -65,13 +65,12 @@ async fn main() -> ExitCode {
     let on_stand_in = target.stand_in.is_some();
     let account_id = args
         .account_id
-        .clone()
         .or_else(|| on_stand_in.then(|| EXAMPLE_ACCOUNT_ID.parse().unwrap()));
     let Some(account_id) = account_id else {
         return fail("--account-id is required when calling the real API");
     };
     let zone_id = match &args.zone_id {
-        Some(zone_id) => zone_id.clone(),
+        Some(zone_id) => *zone_id,
         None => match secondary_zone(&target.client, &account_id, &args.zone).await {
             Ok(zone_id) => zone_id,
             Err(err) => return fail(&err.to_string()),
@@ -123,7 +122,7 @@ async fn secondary_zone(
         Err(FindZoneError::NotFound { .. }) => {
             let body = types::ZoneCreate::builder()
                 .name(name.clone())
-                .account(types::ZoneAccountRef::builder().id(account_id.clone()))
+                .account(types::ZoneAccountRef::builder().id(*account_id))
                 .type_(Some(ZoneType::Secondary));
             let zone = client
                 .create_zone()

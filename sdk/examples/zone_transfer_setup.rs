@@ -57,7 +57,6 @@ async fn main() -> ExitCode {
     let on_stand_in = target.stand_in.is_some();
     let Some(account_id) = args
         .account_id
-        .clone()
         .or_else(|| on_stand_in.then(|| EXAMPLE_ACCOUNT_ID.parse().unwrap()))
     else {
         return fail("--account-id is required when calling the real API");
@@ -100,7 +99,7 @@ async fn set_up(
         .secret(secret);
     let tsig = client
         .create_tsig()
-        .account_id(account_id.clone())
+        .account_id(*account_id)
         .body(key)
         .send()
         .await?
@@ -114,7 +113,7 @@ async fn set_up(
     let new_peer = types::PeerCreate::builder().name(args.peer_name.as_str());
     let peer = client
         .create_peer()
-        .account_id(account_id.clone())
+        .account_id(*account_id)
         .body(new_peer)
         .send()
         .await?
@@ -130,7 +129,7 @@ async fn set_up(
         .ixfr_enable(Some(true));
     let updated = client
         .update_peer()
-        .account_id(account_id.clone())
+        .account_id(*account_id)
         .peer_id(peer.id.as_str())
         .body(update)
         .send()
@@ -149,7 +148,7 @@ async fn set_up(
 
     let peers = client
         .list_peers()
-        .account_id(account_id.clone())
+        .account_id(*account_id)
         .send()
         .await?
         .into_result()?;
@@ -175,7 +174,7 @@ impl Created {
         if let Some(peer_id) = self.peer_id {
             match client
                 .delete_peer()
-                .account_id(account_id.clone())
+                .account_id(*account_id)
                 .peer_id(peer_id.as_str())
                 .send()
                 .await
@@ -187,7 +186,7 @@ impl Created {
         if let Some(tsig_id) = self.tsig_id {
             match client
                 .delete_tsig()
-                .account_id(account_id.clone())
+                .account_id(*account_id)
                 .tsig_id(tsig_id.as_str())
                 .send()
                 .await

@@ -69,7 +69,9 @@ pub type AclIdentifier = Identifier<Acl>;
 /// A checked Cloudflare identifier: exactly 32 characters `0-9a-f`.
 #[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Identifier<K> {
-    id: String,
+    /// 32 ASCII bytes `0-9a-f`, checked by `new`: inline, so that an id
+    /// costs no allocation.
+    id: [u8; 32],
     kind: PhantomData<K>,
 }
 
@@ -109,18 +111,17 @@ impl From<std::convert::Infallible> for InvalidIdentifier {
 
 impl<K: IdentifierKind> Identifier<K> {
     /// Checks `id`.
-    pub fn new(id: impl Into<String>) -> Result<Self, InvalidIdentifier> {
-        let id = id.into();
-        if id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            Ok(Self {
+    pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidIdentifier> {
+        let given = id.as_ref();
+        match <[u8; 32]>::try_from(given.as_bytes()) {
+            Ok(id) if id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => Ok(Self {
                 id,
                 kind: PhantomData,
-            })
-        } else {
-            Err(InvalidIdentifier {
+            }),
+            _ => Err(InvalidIdentifier {
                 parameter: K::PARAMETER,
-                value: id,
-            })
+                value: given.to_owned(),
+            }),
         }
     }
 }
@@ -128,40 +129,40 @@ impl<K: IdentifierKind> Identifier<K> {
 impl<K> Identifier<K> {
     /// The identifier.
     pub fn as_str(&self) -> &str {
-        &self.id
+        // ASCII by construction: never the empty fallback.
+        std::str::from_utf8(&self.id).unwrap_or_default()
     }
 }
 
+impl<K> Copy for Identifier<K> {}
+
 impl<K> Clone for Identifier<K> {
     fn clone(&self) -> Self {
-        Self {
-            id: self.id.clone(),
-            kind: PhantomData,
-        }
+        *self
     }
 }
 
 impl<K> fmt::Debug for Identifier<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.id, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl<K> fmt::Display for Identifier<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.id)
+        f.write_str(self.as_str())
     }
 }
 
 impl<K> AsRef<str> for Identifier<K> {
     fn as_ref(&self) -> &str {
-        &self.id
+        self.as_str()
     }
 }
 
 impl<K> From<Identifier<K>> for String {
     fn from(id: Identifier<K>) -> String {
-        id.id
+        id.as_str().to_owned()
     }
 }
 
@@ -196,13 +197,13 @@ impl<K: IdentifierKind> TryFrom<&String> for Identifier<K> {
 
 impl<K> From<&Identifier<K>> for Identifier<K> {
     fn from(id: &Identifier<K>) -> Self {
-        id.clone()
+        *id
     }
 }
 
 impl<K> Serialize for Identifier<K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.id)
+        serializer.serialize_str(self.as_str())
     }
 }
 

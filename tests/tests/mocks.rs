@@ -423,7 +423,7 @@ async fn a_zone_found_or_created_through_the_typed_mocks() {
                 .parse::<cloudflare_secondary_dns::ZoneName>()
                 .unwrap(),
         )
-        .account(types::ZoneAccountRef::builder().id(account.clone()))
+        .account(types::ZoneAccountRef::builder().id(account))
         .type_(Some(cloudflare_secondary_dns::ZoneType::Secondary))
         .try_into()
         .unwrap();

@@ -418,7 +418,7 @@ async fn export(client: &Client, account: &AccountIdentifier) -> anyhow::Result<
             .collect()
     };
     let zones: Vec<Zone> = client
-        .all_zones(ZoneQuery::new().account(account.clone()))
+        .all_zones(ZoneQuery::new().account(*account))
         .try_collect()
         .await
         .map_err(crate::zone_list_error)?;

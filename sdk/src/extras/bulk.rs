@@ -246,7 +246,7 @@ impl ZoneIds {
         match self.by_name.get(name.as_str()).map(Vec::as_slice) {
             Some([zone_id]) => Ok(ZoneEntry {
                 line,
-                zone_id: zone_id.clone(),
+                zone_id: *zone_id,
                 name: name.to_string(),
             }),
             Some(several) if several.len() > 1 => Err(fail(format!(
@@ -278,7 +278,7 @@ impl Client {
     ) -> Result<ZoneIds, ZoneListError> {
         let mut query = ZoneQuery::new();
         if let Some(account) = account {
-            query = query.account(account.clone());
+            query = query.account(*account);
         }
         let mut ids = ZoneIds::default();
         let mut zones = std::pin::pin!(self.all_zones(query));
@@ -380,7 +380,7 @@ impl Client {
     ) -> Result<Configured, ApiError> {
         let read = self
             .get_incoming()
-            .zone_id(&zone.zone_id)
+            .zone_id(zone.zone_id)
             .send()
             .await
             .and_then(ResponseExt::into_result);
@@ -401,7 +401,7 @@ impl Client {
     ) -> Result<Configured, ApiError> {
         let created = self
             .create_incoming()
-            .zone_id(&zone.zone_id)
+            .zone_id(zone.zone_id)
             .body(
                 IncomingInput::builder()
                     .name(zone.name.as_str())
@@ -421,7 +421,7 @@ impl Client {
         ) {
             return Err(refused);
         }
-        match self.get_incoming().zone_id(&zone.zone_id).send().await {
+        match self.get_incoming().zone_id(zone.zone_id).send().await {
             Ok(existing) => match existing.into_result() {
                 Ok(incoming) => Ok(Configured::AlreadyConfigured(incoming)),
                 Err(_) => Err(refused),

@@ -471,7 +471,7 @@ impl Client {
         // One paged list for every zone the desired state names.
         let wanted: BTreeSet<String> = desired.zones.keys().map(|z| trimmed(z)).collect();
         let zones: Vec<Zone> = self
-            .all_zones(ZoneQuery::new().account(account.clone()))
+            .all_zones(ZoneQuery::new().account(*account))
             .try_collect()
             .await?;
         for zone in zones {
@@ -704,7 +704,7 @@ impl Client {
                 let zone_type = desired_zone(desired, name).and_then(|z| z.type_.clone());
                 let body = ZoneCreate::builder()
                     .name(name.as_str())
-                    .account(ZoneAccountRef::builder().id(account.clone()))
+                    .account(ZoneAccountRef::builder().id(*account))
                     .type_(zone_type);
                 let sent = self.create_zone().body(body).send().await;
                 let id = self

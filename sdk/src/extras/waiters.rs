@@ -436,12 +436,9 @@ impl<'a> WaitForTransfer<'a> {
         self.polling
             .run(
                 condition.to_string(),
-                || {
-                    let zone_id = zone_id.clone();
-                    async move {
-                        let response = client.get_incoming().zone_id(zone_id).send().await?;
-                        Ok(response.into_result()?)
-                    }
+                || async move {
+                    let response = client.get_incoming().zone_id(zone_id).send().await?;
+                    Ok(response.into_result()?)
                 },
                 |zone: &Incoming| condition.holds(zone),
                 |zone: &Incoming| {
@@ -467,12 +464,9 @@ impl<'a> WaitForOutgoingEnabled<'a> {
         self.polling
             .run(
                 "outgoing transfers to be enabled".to_owned(),
-                || {
-                    let zone_id = zone_id.clone();
-                    async move {
-                        let response = client.get_outgoing_status().zone_id(zone_id).send().await?;
-                        Ok(response.into_result()?)
-                    }
+                || async move {
+                    let response = client.get_outgoing_status().zone_id(zone_id).send().await?;
+                    Ok(response.into_result()?)
                 },
                 |status: &TransferStatus| *status == TransferStatus::Enabled,
                 |status: &TransferStatus| format!("status {status}"),

@@ -199,7 +199,7 @@ impl Client {
             .name(name.as_str())
             .per_page(ZONES_PER_PAGE);
         if let Some(account) = account {
-            request = request.account_id(account.clone());
+            request = request.account_id(*account);
         }
         let zones = request.send().await?.into_result()?;
         // Cloudflare's `name` filter is exact by default; a server that
@@ -308,7 +308,7 @@ impl Client {
             request = request.status(status.clone());
         }
         if let Some(account) = &query.account {
-            request = request.account_id(account.clone());
+            request = request.account_id(*account);
         }
         let envelope = request.send().await?.into_inner();
         let total_pages = envelope
