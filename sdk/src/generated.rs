@@ -6904,17 +6904,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, account_id } = self;
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/acls", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/acls", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -6923,7 +6915,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "list_acls",
@@ -6933,18 +6924,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7025,17 +7016,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/acls", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/acls", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7045,7 +7028,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_acl",
@@ -7055,18 +7037,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7136,17 +7118,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let acl_id = acl_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, encode_path(&
-                    account_id.to_string()), encode_path(& acl_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, account_id
+                    .as_str(), acl_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7155,7 +7129,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_acl",
@@ -7165,18 +7138,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7275,17 +7248,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, encode_path(&
-                    account_id.to_string()), encode_path(& acl_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, account_id
+                    .as_str(), acl_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7295,7 +7260,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_acl",
@@ -7305,18 +7269,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7386,17 +7350,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let acl_id = acl_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, encode_path(&
-                    account_id.to_string()), encode_path(& acl_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/acls/{}", client.baseurl, account_id
+                    .as_str(), acl_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7405,7 +7361,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_acl",
@@ -7415,18 +7370,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7478,17 +7433,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, account_id } = self;
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/peers", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/peers", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7497,7 +7444,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "list_peers",
@@ -7507,18 +7453,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7603,17 +7549,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/peers", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/peers", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7623,7 +7561,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_peer",
@@ -7633,18 +7570,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7714,18 +7651,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let peer_id = peer_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& peer_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl, account_id
+                    .as_str(), peer_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7734,7 +7662,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_peer",
@@ -7744,18 +7671,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7858,18 +7785,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& peer_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl, account_id
+                    .as_str(), peer_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7879,7 +7797,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_peer",
@@ -7889,18 +7806,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -7970,18 +7887,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let peer_id = peer_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& peer_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/peers/{}", client.baseurl, account_id
+                    .as_str(), peer_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7990,7 +7898,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_peer",
@@ -8000,18 +7907,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8063,17 +7970,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, account_id } = self;
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/tsigs", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/tsigs", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8082,7 +7981,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "list_tsigs",
@@ -8092,18 +7990,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8186,17 +8084,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/tsigs", client.baseurl, encode_path(&
-                    account_id.to_string()),
+                    "{}/accounts/{}/secondary_dns/tsigs", client.baseurl, account_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8206,7 +8096,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_tsig",
@@ -8216,18 +8105,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8297,18 +8186,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let tsig_id = tsig_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& tsig_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl, account_id
+                    .as_str(), tsig_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8317,7 +8197,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_tsig",
@@ -8327,18 +8206,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8439,18 +8318,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& tsig_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl, account_id
+                    .as_str(), tsig_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8460,7 +8330,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_tsig",
@@ -8470,18 +8339,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8551,18 +8420,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let account_id = account_id.map_err(Error::InvalidRequest)?;
                 let tsig_id = tsig_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl,
-                    encode_path(& account_id.to_string()), encode_path(& tsig_id
-                    .to_string()),
+                    "{}/accounts/{}/secondary_dns/tsigs/{}", client.baseurl, account_id
+                    .as_str(), tsig_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8571,7 +8431,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_tsig",
@@ -8581,18 +8440,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8801,14 +8660,6 @@ Optional: a query parameter, sent only when set; a value of the wrong type fails
                 let per_page = per_page.map_err(Error::InvalidRequest)?;
                 let status = status.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/zones", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8833,7 +8684,6 @@ Optional: a query parameter, sent only when set; a value of the wrong type fails
                     .query(&progenitor_client::QueryParam::new("page", &page))
                     .query(&progenitor_client::QueryParam::new("per_page", &per_page))
                     .query(&progenitor_client::QueryParam::new("status", &status))
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "list_zones",
@@ -8843,18 +8693,18 @@ Optional: a query parameter, sent only when set; a value of the wrong type fails
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -8921,14 +8771,6 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/zones", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -8938,7 +8780,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_zone",
@@ -8948,18 +8789,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9010,17 +8851,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
             > = async move {
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/zones/{}", client.baseurl, encode_path(& zone_id.to_string()),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!("{}/zones/{}", client.baseurl, zone_id.as_str(),);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9029,7 +8860,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_zone",
@@ -9039,18 +8869,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9101,17 +8931,7 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
             > = async move {
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/zones/{}", client.baseurl, encode_path(& zone_id.to_string()),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!("{}/zones/{}", client.baseurl, zone_id.as_str(),);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9120,7 +8940,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_zone",
@@ -9130,18 +8949,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9221,17 +9040,7 @@ It is **required**.*/
                         types::ZoneEdit::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/zones/{}", client.baseurl, encode_path(& zone_id.to_string()),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!("{}/zones/{}", client.baseurl, zone_id.as_str(),);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9241,7 +9050,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "edit_zone",
@@ -9251,18 +9059,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9314,17 +9122,8 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/dns_settings", client.baseurl, encode_path(& zone_id
-                    .to_string()),
+                    "{}/zones/{}/dns_settings", client.baseurl, zone_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9333,7 +9132,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_dns_settings",
@@ -9343,18 +9141,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9439,17 +9237,8 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/dns_settings", client.baseurl, encode_path(& zone_id
-                    .to_string()),
+                    "{}/zones/{}/dns_settings", client.baseurl, zone_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9459,7 +9248,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_dns_settings",
@@ -9469,18 +9257,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9561,17 +9349,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/force_axfr", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/force_axfr", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9581,7 +9361,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "force_axfr",
@@ -9591,18 +9370,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9654,17 +9433,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9673,7 +9444,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_incoming",
@@ -9683,18 +9453,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9779,17 +9549,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9799,7 +9561,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_incoming",
@@ -9809,18 +9570,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9905,17 +9666,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9925,7 +9678,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_incoming",
@@ -9935,18 +9687,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -9998,17 +9750,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/incoming", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10017,7 +9761,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_incoming",
@@ -10027,18 +9770,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10090,17 +9833,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10109,7 +9844,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_outgoing",
@@ -10119,18 +9853,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10215,17 +9949,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10235,7 +9961,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "update_outgoing",
@@ -10245,18 +9970,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10341,17 +10066,9 @@ It is **required**.*/
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10361,7 +10078,6 @@ It is **required**.*/
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "create_outgoing",
@@ -10371,18 +10087,18 @@ It is **required**.*/
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10434,17 +10150,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, encode_path(&
-                    zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10453,7 +10161,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "delete_outgoing",
@@ -10463,18 +10170,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10555,17 +10262,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing/disable", client.baseurl,
-                    encode_path(& zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing/disable", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10575,7 +10274,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "disable_outgoing",
@@ -10585,18 +10283,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10677,17 +10375,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing/enable", client.baseurl,
-                    encode_path(& zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing/enable", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10697,7 +10387,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "enable_outgoing",
@@ -10707,18 +10396,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10800,16 +10489,8 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/zones/{}/secondary_dns/outgoing/force_notify", client.baseurl,
-                    encode_path(& zone_id.to_string()),
+                    zone_id.as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10819,7 +10500,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "force_notify",
@@ -10829,18 +10509,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
@@ -10892,17 +10572,9 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 let Self { client, zone_id } = self;
                 let zone_id = zone_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/zones/{}/secondary_dns/outgoing/status", client.baseurl,
-                    encode_path(& zone_id.to_string()),
+                    "{}/zones/{}/secondary_dns/outgoing/status", client.baseurl, zone_id
+                    .as_str(),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -10911,7 +10583,6 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 let info = OperationInfo {
                     operation_id: "get_outgoing_status",
@@ -10921,18 +10592,18 @@ It is **required**: a 32-character lowercase hexadecimal identifier, as `&str`, 
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => ResponseValue::from_response(response).await,
+                    200u16 => crate::runtime::response_value(response).await,
                     400u16..=499u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }
                     500u16..=599u16 => {
                         Err(
                             Error::ErrorResponse(
-                                ResponseValue::from_response(response).await?,
+                                crate::runtime::response_value(response).await?,
                             ),
                         )
                     }

@@ -219,7 +219,7 @@ fn base_settings() -> GenerationSettings {
         );
     // Path identifiers: the rule of the spec's pattern, checked with a byte
     // test instead of typify's regex, with an error that says why.
-    for kind in ["Account", "Peer", "Tsig", "Zone", "Acl"] {
+    for kind in PATH_IDENTIFIER_KINDS {
         settings.with_replacement(
             format!("{kind}Identifier"),
             format!("crate::{kind}Identifier"),
@@ -228,6 +228,11 @@ fn base_settings() -> GenerationSettings {
     }
     settings
 }
+
+/// The identifiers in the spec's paths, each swapped for the sdk's
+/// `crate::{kind}Identifier`: 32 lowercase hexadecimal characters, checked
+/// before a request is built.
+pub const PATH_IDENTIFIER_KINDS: [&str; 5] = ["Account", "Peer", "Tsig", "Zone", "Acl"];
 
 fn boolean_constant(value: bool) -> schemars::schema::SchemaObject {
     schemars::schema::SchemaObject {

@@ -250,3 +250,22 @@ fn is_idempotent(method: &Method) -> bool {
         Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
     )
 }
+
+/// What the generated `send` decodes a response with: progenitor's
+/// `ResponseValue::from_response`, but the headers are moved out of the
+/// response, which is dropped right after, instead of cloned.
+pub(crate) async fn response_value<T, E>(
+    mut response: reqwest::Response,
+) -> Result<progenitor_client::ResponseValue<T>, Error<E>>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
+    let inner =
+        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
+    Ok(progenitor_client::ResponseValue::new(
+        inner, status, headers,
+    ))
+}

@@ -9,10 +9,21 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
     let structs = type_structs(file)?;
     document_type_setters(file, &structs)?;
     let builder = module_mut(&mut file.items, "builder")?;
+    let builder_structs: BTreeMap<String, ItemStruct> = items_mut(builder)?
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), s.clone())),
+            _ => None,
+        })
+        .collect();
     for item in items_mut(builder)? {
         if let Item::Impl(block) = item
             && let Some(name) = self_type_name(block)
         {
+            let identifiers = builder_structs
+                .get(&name)
+                .map(send::identifier_fields)
+                .unwrap_or_default();
             let parameters = facts.parameters.get(&name);
             let query = facts.query_parameters.get(&name);
             let empty_body = facts
@@ -23,6 +34,7 @@ pub fn client(file: &mut File, facts: &SpecFacts) -> Result<()> {
                 if let ImplItem::Fn(function) = member {
                     let setter = function.sig.ident.to_string();
                     if setter == "send" {
+                        send::lean_send(function, &identifiers)?;
                         return_api_error(function)?;
                     } else if setter != "new" {
                         let doc = operation_setter_doc(&setter, parameters, query, empty_body);

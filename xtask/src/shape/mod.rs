@@ -16,6 +16,9 @@
 //!   (`From<&Peer> for PeerUpdate`), for every `PUT` of the spec;
 //! - every struct converts from a reference to itself (so `&body` is accepted
 //!   wherever a value or its builder is).
+//! - every `send()` puts path identifiers into the URL as they are, builds no
+//!   `api-version` header the `pre` hook replaces, and moves the response's
+//!   headers instead of cloning them (`send.rs`).
 //!
 //! On the mocks (`sdk-httpmock`): every matcher and response takes what the
 //! client's setters take (`"…"` ids, builders, a bare resource for `ok`).
@@ -24,6 +27,7 @@
 //! |---|---|---|
 //! | spec facts | `facts.rs` | what the passes need to know of the spec (operations, limits, secrets, flag examples) |
 //! | client | `client.rs` | the passes over the client listed above |
+//! | request path | `send.rs` | every `send()` without the per-request work the sdk does not need |
 //! | mocks | `mocks.rs` | the pass over the mocks |
 //! | CLI | `cli.rs` | what the command-line tool reads of each operation |
 //! | helpers | `mod.rs` | reading and writing syn items, shared by the passes |
@@ -43,6 +47,7 @@ mod cli;
 mod client;
 mod facts;
 mod mocks;
+mod send;
 
 pub use cli::cli;
 pub use client::client;
