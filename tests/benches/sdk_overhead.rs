@@ -256,7 +256,7 @@ fn interleaved(
     (ratios[rounds / 2], mean(total_a), mean(total_b))
 }
 
-fn interleaved_summary(b: &Bench, quick: bool) {
+fn interleaved_summary(b: &Bench, quick: bool, only_throughput: bool) {
     let (rounds, sequential, batches) = if quick { (5, 500, 10) } else { (15, 3000, 40) };
     let http = b.sdk.client().clone();
     let one_by_one = |client: &Arc<Client>| {
@@ -309,14 +309,16 @@ fn interleaved_summary(b: &Bench, quick: bool) {
             "off"
         }
     );
-    let (ratio, sdk, hand) = interleaved(rounds, one_by_one(&b.sdk), by_hand_one_by_one);
-    println!(
-        "1. sequential     sdk {:6.2} µs/req (cpu {:5.2})  hand-written {:6.2} µs/req (cpu {:5.2})  sdk/hand = {ratio:.3}",
-        per_request(sdk.wall, sequential),
-        per_request(sdk.cpu, sequential),
-        per_request(hand.wall, sequential),
-        per_request(hand.cpu, sequential),
-    );
+    if !only_throughput {
+        let (ratio, sdk, hand) = interleaved(rounds, one_by_one(&b.sdk), by_hand_one_by_one);
+        println!(
+            "1. sequential     sdk {:6.2} µs/req (cpu {:5.2})  hand-written {:6.2} µs/req (cpu {:5.2})  sdk/hand = {ratio:.3}",
+            per_request(sdk.wall, sequential),
+            per_request(sdk.cpu, sequential),
+            per_request(hand.wall, sequential),
+            per_request(hand.cpu, sequential),
+        );
+    }
     let (ratio, sdk, hand) = interleaved(rounds, many(Side::Sdk), many(Side::ByHand));
     println!(
         "2. {IN_FLIGHT} in flight   sdk {:6.0} req/s (cpu {:5.2})   hand-written {:6.0} req/s (cpu {:5.2})   throughput sdk/hand = {:.3} (goal ≥ 0.90)",
@@ -336,6 +338,9 @@ fn interleaved_summary(b: &Bench, quick: bool) {
         per_request(hand.cpu, requests),
         1.0 / ratio
     );
+    if only_throughput {
+        return;
+    }
     let (ratio, on, off) = interleaved(rounds, one_by_one(&b.sdk), one_by_one(&b.sdk_no_retry));
     println!(
         "3. retry layer    on  {:6.2} µs/req (cpu {:5.2})  off          {:6.2} µs/req (cpu {:5.2})  on/off = {ratio:.3}",
@@ -448,11 +453,14 @@ fn process_cpu() -> Duration {
     Duration::from_nanos(nanos)
 }
 
-/// `BENCH_PART=criterion` or `BENCH_PART=interleaved` runs one part only.
+/// `BENCH_PART=criterion` or `BENCH_PART=interleaved` runs one part only;
+/// `BENCH_PART=throughput` only the interleaved measurements at 64 in
+/// flight (2 and 2b), to compare two builds of the sdk side by side.
 fn main() {
     let bench = Bench::new();
     let part = std::env::var("BENCH_PART").unwrap_or_default();
-    if part != "interleaved" {
+    let only_throughput = part == "throughput";
+    if part != "interleaved" && !only_throughput {
         let mut criterion = Criterion::default().configure_from_args();
         criterion_benches(&mut criterion, &bench);
         criterion.final_summary();
@@ -461,5 +469,9 @@ fn main() {
     if part == "criterion" || !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    interleaved_summary(&bench, std::env::args().any(|a| a == "--quick"));
+    interleaved_summary(
+        &bench,
+        std::env::args().any(|a| a == "--quick"),
+        only_throughput,
+    );
 }
