@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::sync::atomic::AtomicU32;
 use std::time::Instant;
 
+use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::Method;
 use reqwest::header::HeaderName;
@@ -253,7 +254,8 @@ fn is_idempotent(method: &Method) -> bool {
 
 /// What the generated `send` decodes a response with: progenitor's
 /// `ResponseValue::from_response`, but the headers are moved out of the
-/// response, which is dropped right after, instead of cloned.
+/// response, which is dropped right after, instead of cloned, and integral
+/// floats (`53.0`) are read as integers (`response_fixups::decode`).
 pub(crate) async fn response_value<T, E>(
     mut response: reqwest::Response,
 ) -> Result<progenitor_client::ResponseValue<T>, Error<E>>
@@ -262,10 +264,55 @@ where
 {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
-    let inner =
-        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
+    let body = whole_body(&mut response)
+        .await
+        .map_err(Error::ResponseBodyError)?;
+    let inner = crate::response_fixups::decode(body)
+        .map_err(|(body, error)| Error::InvalidResponsePayload(body, error))?;
     Ok(progenitor_client::ResponseValue::new(
         inner, status, headers,
     ))
+}
+
+/// The body the runtime handed on in one chunk (`Buffered::finish`), taken
+/// as it is: `bytes()` would gather it into a list first.
+async fn whole_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+    let first = response.chunk().await?.unwrap_or_default();
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut joined = BytesMut::from(&first[..]);
+    joined.extend_from_slice(&second);
+    while let Some(more) = response.chunk().await? {
+        joined.extend_from_slice(&more);
+    }
+    Ok(joined.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response_of(chunks: &[&'static [u8]]) -> reqwest::Response {
+        let stream = futures_util::stream::iter(
+            chunks
+                .iter()
+                .map(|chunk| Ok::<_, std::io::Error>(Bytes::from_static(chunk)))
+                .collect::<Vec<_>>(),
+        );
+        http::Response::new(reqwest::Body::wrap_stream(stream)).into()
+    }
+
+    #[tokio::test]
+    async fn a_body_is_whole_in_one_chunk_or_many() {
+        for chunks in [&[][..], &[&b"{}"[..]], &[b"{\"a\"", b":", b"1}"]] {
+            let body = whole_body(&mut response_of(chunks)).await.unwrap();
+            assert_eq!(body, chunks.concat(), "{chunks:?}");
+        }
+        let value: progenitor_client::ResponseValue<serde_json::Value> =
+            response_value::<_, ()>(response_of(&[b"{\"port\":", b"53.0}"]))
+                .await
+                .unwrap();
+        assert_eq!(value.into_inner(), serde_json::json!({"port": 53.0}));
+    }
 }
