@@ -5,8 +5,8 @@
 //! server's too, the same for both sides, so the difference is the SDK's).
 //!
 //! `cargo bench -p sdk-tests --no-default-features --bench allocations`
-//! (`ONE_SIDE=sdk` or `ONE_SIDE=hand` on the built binary runs one side at
-//! 64 in flight for a profiler, see BENCHMARKS.md).
+//! (`ONE_SIDE=sdk`, `ONE_SIDE=safeguards` or `ONE_SIDE=hand` on the built
+//! binary runs one side at 64 in flight for a profiler, see BENCHMARKS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod common;
 
 use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, RateLimit, types};
-use common::{by_hand, via_sdk};
+use common::{Side, by_hand, call};
 use sdk_tests::{
     EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID, lean_response, start_lean_server,
     update_peer_request_example, update_peer_response_example,
@@ -87,27 +87,23 @@ fn main() {
         let bytes = BYTES.load(Ordering::Relaxed) - bytes;
         let connections = server.connections.load(Ordering::SeqCst) - connections;
         println!(
-            "{label:<34} {:7.1} allocations/request {:8.0} bytes/request   {connections} new connections",
+            "{label:<38} {:7.1} allocations/request {:8.0} bytes/request   {connections} new connections",
             allocations as f64 / REQUESTS as f64,
             bytes as f64 / REQUESTS as f64,
         );
     };
     let runtime = &runtime;
-    let sequential = |client: Arc<Client>, sdk_side: bool| {
+    let sequential = |client: Arc<Client>, side: Side| {
         let (url, body) = (url.clone(), body.clone());
         move || {
             runtime.block_on(async {
                 for _ in 0..REQUESTS {
-                    if sdk_side {
-                        black_box(via_sdk(&client, &body).await);
-                    } else {
-                        black_box(by_hand(client.client(), &url, &body).await);
-                    }
+                    black_box(call(side, &client, &url, &body).await);
                 }
             })
         }
     };
-    let concurrent = |client: Arc<Client>, sdk_side: bool| {
+    let concurrent = |client: Arc<Client>, side: Side| {
         let (url, body) = (url.clone(), body.clone());
         move || {
             runtime.block_on(async {
@@ -116,11 +112,7 @@ fn main() {
                     let (client, url, body) = (client.clone(), url.clone(), body.clone());
                     tasks.spawn(async move {
                         for _ in 0..REQUESTS / IN_FLIGHT as u64 {
-                            if sdk_side {
-                                black_box(via_sdk(&client, &body).await);
-                            } else {
-                                black_box(by_hand(client.client(), &url, &body).await);
-                            }
+                            black_box(call(side, &client, &url, &body).await);
                         }
                     });
                 }
@@ -133,7 +125,14 @@ fn main() {
     // For a profiler (`ONE_SIDE=sdk perf record …`): one side only, 64 in
     // flight, 20 runs.
     if let Ok(side) = std::env::var("ONE_SIDE") {
-        let run = concurrent(sdk.clone(), side == "sdk");
+        let run = concurrent(
+            sdk.clone(),
+            match side.as_str() {
+                "sdk" => Side::Sdk,
+                "safeguards" => Side::ByHandWithSafeguards,
+                _ => Side::ByHand,
+            },
+        );
         let (started, cpu) = (std::time::Instant::now(), process_cpu());
         for _ in 0..20 {
             run();
@@ -162,17 +161,24 @@ fn main() {
     );
     drop((sdk_call, hand_call));
     println!("{REQUESTS} Update Peer requests per line (client and in-process server)");
-    count("sequential, hand-written", &sequential(sdk.clone(), false));
-    count("sequential, sdk", &sequential(sdk.clone(), true));
+    count(
+        "sequential, hand-written",
+        &sequential(sdk.clone(), Side::ByHand),
+    );
+    count(
+        "sequential, with the sdk's safeguards",
+        &sequential(sdk.clone(), Side::ByHandWithSafeguards),
+    );
+    count("sequential, sdk", &sequential(sdk.clone(), Side::Sdk));
     count(
         "sequential, sdk without pacer",
-        &sequential(unpaced.clone(), true),
+        &sequential(unpaced.clone(), Side::Sdk),
     );
     count(
         "64 in flight, hand-written",
-        &concurrent(sdk.clone(), false),
+        &concurrent(sdk.clone(), Side::ByHand),
     );
-    count("64 in flight, sdk", &concurrent(sdk.clone(), true));
+    count("64 in flight, sdk", &concurrent(sdk.clone(), Side::Sdk));
 }
 
 /// CPU seconds of the whole process (all threads: client and server).

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use cloudflare_secondary_dns::{Client, ClientInfo, Credentials, RateLimit, types};
-use common::{by_hand, peer_url, via_sdk};
+use common::{Side, by_hand, call, via_sdk};
 use criterion::{Criterion, Throughput};
 use reqwest::header::{ACCEPT, HeaderValue};
 use sdk_tests::{
@@ -78,55 +78,6 @@ impl Bench {
     }
 }
 
-/// By hand again, with what the SDK does for every request besides sending
-/// it (the floor of its design): a copy of the request kept for a retry, the
-/// body read chunk by chunk against a size limit, and the response rebuilt
-/// around the read body for a second reader (progenitor's `exec` hook must
-/// hand back a `reqwest::Response`).
-async fn by_hand_with_safeguards(
-    http: &reqwest::Client,
-    base_url: &str,
-    body: &types::PeerUpdate,
-) -> types::SinglePeerResponse {
-    use reqwest::ResponseBuilderExt;
-    let body = body.clone();
-    let request = http
-        .put(peer_url(base_url))
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .json(&body)
-        .build()
-        .unwrap();
-    let kept_for_a_retry = request.try_clone().unwrap();
-    let mut response = http.execute(request).await.unwrap();
-    let (status, version, url) = (
-        response.status(),
-        response.version(),
-        response.url().clone(),
-    );
-    let headers = std::mem::take(response.headers_mut());
-    let mut read = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        read.extend_from_slice(&chunk);
-        assert!(read.len() <= 16 << 20, "over the size limit");
-    }
-    drop(kept_for_a_retry);
-    let mut rebuilt = http::Response::builder()
-        .status(status)
-        .version(version)
-        .url(url);
-    *rebuilt.headers_mut().unwrap() = headers;
-    let response: reqwest::Response = rebuilt.body(bytes::Bytes::from(read)).unwrap().into();
-    assert_eq!(response.status(), 200);
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
-
-#[derive(Clone, Copy)]
-enum Side {
-    Sdk,
-    ByHand,
-    ByHandWithSafeguards,
-}
-
 /// `BATCH` requests, `IN_FLIGHT` at a time, through the SDK or by hand.
 async fn concurrent(
     bench_sdk: Arc<Client>,
@@ -139,14 +90,7 @@ async fn concurrent(
         let (client, base_url, body) = (bench_sdk.clone(), base_url.clone(), body.clone());
         tasks.spawn(async move {
             for _ in 0..BATCH / IN_FLIGHT {
-                let envelope = match side {
-                    Side::Sdk => via_sdk(&client, &body).await,
-                    Side::ByHand => by_hand(client.client(), &base_url, &body).await,
-                    Side::ByHandWithSafeguards => {
-                        by_hand_with_safeguards(client.client(), &base_url, &body).await
-                    }
-                };
-                black_box(envelope);
+                black_box(call(side, &client, &base_url, &body).await);
             }
         });
     }

@@ -2,7 +2,8 @@
 //! sdk, and the same request by hand on the sdk's own `reqwest::Client`.
 #![allow(dead_code)]
 
-use cloudflare_secondary_dns::{Client, types};
+use cloudflare_secondary_dns::{Client, ClientInfo, types};
+use reqwest::ResponseBuilderExt;
 use reqwest::header::{ACCEPT, HeaderValue};
 use sdk_tests::{EXAMPLE_ACCOUNT_ID, EXAMPLE_PEER_ID};
 
@@ -42,4 +43,70 @@ pub async fn by_hand(
 
 pub fn peer_url(base_url: &str) -> String {
     format!("{base_url}/accounts/{EXAMPLE_ACCOUNT_ID}/secondary_dns/peers/{EXAMPLE_PEER_ID}")
+}
+
+/// By hand again, with what the SDK does for every request besides sending
+/// it (the floor of its design): a copy of the request kept for a retry, the
+/// body read chunk by chunk against a size limit, and the response rebuilt
+/// around the read body for a second reader (progenitor's `exec` hook must
+/// hand back a `reqwest::Response`).
+async fn by_hand_with_safeguards(
+    http: &reqwest::Client,
+    base_url: &str,
+    body: &types::PeerUpdate,
+) -> types::SinglePeerResponse {
+    let body = body.clone();
+    let request = http
+        .put(peer_url(base_url))
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .json(&body)
+        .build()
+        .unwrap();
+    let kept_for_a_retry = request.try_clone().unwrap();
+    let mut response = http.execute(request).await.unwrap();
+    let (status, version, url) = (
+        response.status(),
+        response.version(),
+        response.url().clone(),
+    );
+    let headers = std::mem::take(response.headers_mut());
+    let mut read = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        read.extend_from_slice(&chunk);
+        assert!(read.len() <= 16 << 20, "over the size limit");
+    }
+    drop(kept_for_a_retry);
+    let mut rebuilt = http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url);
+    *rebuilt.headers_mut().unwrap() = headers;
+    let response: reqwest::Response = rebuilt.body(bytes::Bytes::from(read)).unwrap().into();
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+/// Who makes the call.
+#[derive(Clone, Copy)]
+pub enum Side {
+    Sdk,
+    ByHand,
+    ByHandWithSafeguards,
+}
+
+/// One Update Peer call, made by `side` (by hand on the sdk's own
+/// `reqwest::Client`).
+pub async fn call(
+    side: Side,
+    client: &Client,
+    base_url: &str,
+    body: &types::PeerUpdate,
+) -> types::SinglePeerResponse {
+    match side {
+        Side::Sdk => via_sdk(client, body).await,
+        Side::ByHand => by_hand(client.client(), base_url, body).await,
+        Side::ByHandWithSafeguards => {
+            by_hand_with_safeguards(client.client(), base_url, body).await
+        }
+    }
 }
