@@ -66,7 +66,8 @@ pub type ZoneIdentifier = Identifier<Zone>;
 /// An ACL identifier.
 pub type AclIdentifier = Identifier<Acl>;
 
-/// A checked Cloudflare identifier: exactly 32 characters `0-9a-f`.
+/// A checked Cloudflare identifier: exactly 32 characters `0-9a-f`, held
+/// inline and `Copy`, so that making or passing one allocates nothing.
 #[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Identifier<K> {
     /// 32 ASCII bytes `0-9a-f`, checked by `new`: inline, so that an id
