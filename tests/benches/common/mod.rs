@@ -29,16 +29,21 @@ pub async fn by_hand(
     base_url: &str,
     body: &types::PeerUpdate,
 ) -> types::SinglePeerResponse {
-    let body = body.clone();
-    let response = http
-        .put(peer_url(base_url))
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = update_peer(http, base_url, body).send().await.unwrap();
     assert_eq!(response.status(), 200);
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+/// The hand-written Update Peer, from its own copy of the body.
+fn update_peer(
+    http: &reqwest::Client,
+    base_url: &str,
+    body: &types::PeerUpdate,
+) -> reqwest::RequestBuilder {
+    let body = body.clone();
+    http.put(peer_url(base_url))
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .json(&body)
 }
 
 pub fn peer_url(base_url: &str) -> String {
@@ -55,13 +60,7 @@ async fn by_hand_with_safeguards(
     base_url: &str,
     body: &types::PeerUpdate,
 ) -> types::SinglePeerResponse {
-    let body = body.clone();
-    let request = http
-        .put(peer_url(base_url))
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .json(&body)
-        .build()
-        .unwrap();
+    let request = update_peer(http, base_url, body).build().unwrap();
     let kept_for_a_retry = request.try_clone().unwrap();
     let mut response = http.execute(request).await.unwrap();
     let (status, version, url) = (
