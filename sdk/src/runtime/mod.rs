@@ -4,7 +4,7 @@
 //!
 //! | stage | file | what it does |
 //! |---|---|---|
-//! | orchestrator | `mod.rs` | the hooks progenitor calls: prepare, then the attempt loop |
+//! | orchestrator | `mod.rs` | the hooks progenitor calls: prepare, then the attempt loop; the decoding every `send()` ends with |
 //! | configuration | `policy.rs` | what the loop is configured with, shared by clones |
 //! | pacing | `pacing.rs` | the client-wide gate before each attempt (rate limit) |
 //! | sending | `transport.rs` | one attempt: send, replay, read within the size limit |
