@@ -157,10 +157,12 @@ pub fn redact_secrets(value: &mut Value) {
 /// A list of objects as columns (`id` and `name` first), one object as
 /// `field value` lines, anything else as JSON.
 fn table(result: &Value) -> String {
+    // A tab, which `visible` leaves for messages, would break a column.
+    let in_cell = |text: &str| visible(text).replace('\t', "\\t");
     let cell = |value: Option<&Value>| match value {
         None | Some(Value::Null) => "-".to_owned(),
-        Some(Value::String(s)) => visible(s).into_owned(),
-        Some(other) => visible(&other.to_string()).into_owned(),
+        Some(Value::String(s)) => in_cell(s),
+        Some(other) => in_cell(&other.to_string()),
     };
     let columns = |objects: &[&serde_json::Map<String, Value>]| {
         let mut names: Vec<String> = Vec::new();
@@ -196,7 +198,7 @@ fn table(result: &Value) -> String {
         Value::Array(items) if items.iter().all(Value::is_object) => {
             let objects: Vec<_> = items.iter().filter_map(Value::as_object).collect();
             let names = columns(&objects);
-            let mut rows = vec![names.iter().map(|n| visible(n).to_uppercase()).collect()];
+            let mut rows = vec![names.iter().map(|n| in_cell(n).to_uppercase()).collect()];
             rows.extend(
                 objects
                     .iter()
@@ -209,7 +211,7 @@ fn table(result: &Value) -> String {
             render(
                 names
                     .iter()
-                    .map(|n| vec![visible(n).into_owned(), cell(object.get(n))])
+                    .map(|n| vec![in_cell(n), cell(object.get(n))])
                     .collect(),
             )
         }
@@ -394,9 +396,14 @@ mod tests {
         // Server text cannot forge a row, clear the screen or reorder a line.
         let text = table(&json!([
             {"id": "1", "name": "a\nforged  row\r"},
-            {"id": "2", "name": "\u{1b}[2J\u{1b}]0;title\u{7}\u{202e}x", "e\u{1b}[31m": 1}
+            {"id": "2", "name": "\u{1b}[2J\u{1b}]0;title\u{7}\u{202e}x", "e\u{1b}[31m": 1},
+            {"id": "3", "name": "tab\there"}
         ]));
-        assert_eq!(text.lines().count(), 3, "{text}");
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(
+            text.contains("tab\\there"),
+            "a tab is shown, not aligned on: {text}"
+        );
         assert!(
             !text.contains(|c: char| c.is_control() && c != '\n'),
             "{text:?}"
